@@ -1,0 +1,109 @@
+// Generated files: `npm run gen` writes them, `npm run drift` (gen --check) fails when the disk differs.
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { AnyStateMachine } from 'xstate';
+import { machines } from '../src/machines/registry.ts';
+
+/** The repository root (this file lives in `scripts/`). */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** One generated file: its path relative to the repository root and how to render its content. */
+export interface Generated {
+  path: string;
+  render(): string;
+}
+
+/** Pretty JSON exactly as the drift check compares it: 2-space indent and a trailing newline. */
+export function renderJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** The path of a machine's exported statechart. */
+export const statechartPath = (name: string): string => `statecharts/${name}.json`;
+
+/** A machine's statechart as XState serialises it (`machine.toJSON()`, keys in its order). */
+export function renderMachine(machine: AnyStateMachine): string {
+  return renderJson(machine.toJSON());
+}
+
+/** One entry per machine in the registry: `statecharts/<name>.json`. */
+export function machineEntries(): Generated[] {
+  return Object.entries(machines).map(([name, { machine }]) => ({
+    path: statechartPath(name),
+    render: () => renderMachine(machine),
+  }));
+}
+
+/** Every generator. Add further `{ path, render }` entries here. */
+export function generators(): Generated[] {
+  return [...machineEntries()];
+}
+
+async function readOrNull(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** One file that is not what the generators produce. */
+export interface Drift {
+  path: string;
+  reason: 'missing' | 'differs' | 'orphan';
+}
+
+/**
+ * The generated files whose content on disk differs from what the generators render, plus any
+ * `statecharts/*.json` that no generator produces (left behind by a removed machine).
+ */
+export async function findDrift(entries: Generated[] = generators(), root: string = ROOT): Promise<Drift[]> {
+  const drift: Drift[] = [];
+  for (const entry of entries) {
+    const onDisk = await readOrNull(join(root, entry.path));
+    if (onDisk === null) drift.push({ path: entry.path, reason: 'missing' });
+    else if (onDisk !== entry.render()) drift.push({ path: entry.path, reason: 'differs' });
+  }
+  const expected = new Set(entries.map((e) => e.path));
+  const present = await readdir(join(root, 'statecharts')).catch(() => [] as string[]);
+  for (const file of present.filter((f) => f.endsWith('.json')).sort()) {
+    const path = statechartPath(file.slice(0, -'.json'.length));
+    if (!expected.has(path)) drift.push({ path, reason: 'orphan' });
+  }
+  return drift;
+}
+
+/** Writes every generated file; returns the paths written. */
+export async function writeAll(entries: Generated[] = generators(), root: string = ROOT): Promise<string[]> {
+  const written: string[] = [];
+  for (const entry of entries) {
+    const file = join(root, entry.path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, entry.render());
+    written.push(relative(root, file));
+  }
+  return written;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--check')) {
+    const drift = await findDrift();
+    if (drift.length === 0) {
+      console.log('generated files are up to date');
+      return 0;
+    }
+    console.error('generated files drifted from their sources (run `npm run gen`; delete orphans by hand):');
+    for (const d of drift) console.error(`  ${d.path} (${d.reason})`);
+    return 1;
+  }
+  for (const path of await writeAll()) console.log(`wrote ${path}`);
+  return 0;
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invokedDirectly) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,494 @@
+import { createActor, type AnyMachineSnapshot, type InspectionEvent, type Observer } from 'xstate';
+import type { Clock } from '../core/clock.ts';
+import { OverseerError } from '../core/errors.ts';
+import type { IdGenerator, IdPrefix } from '../core/ids.ts';
+import type { Logger } from '../core/log.ts';
+import type { EntityKind, JournalRecord } from '../contracts/journal.ts';
+import { machines } from '../machines/registry.ts';
+import type { Key, Store, Write } from '../store/store.ts';
+import type { Bus } from '../transport/bus.ts';
+import { subjects } from '../transport/subjects.ts';
+import { CommitPipeline, type Batch } from './commit-pipeline.ts';
+import { DurableTimers, type TimerEntry } from './durable-timers.ts';
+import { IdempotencyTable, payloadHash } from './idempotency.ts';
+import { actorKey, type LiveActor } from './live-actor.ts';
+import { migrateSnapshot, type Migrations } from './migrations.ts';
+import { outboxDone, outboxWrite, pendingOutbox } from './outbox.ts';
+import { Tx, type SendItem, type TxHost } from './tx.ts';
+
+/** What the host stores per actor: the machine version and the persisted snapshot. */
+interface StoredActor {
+  v: number;
+  s: unknown;
+}
+
+/** The parts of a snapshot that views read. */
+export interface SnapshotView {
+  value: string;
+  context: Record<string, unknown>;
+}
+
+export interface ActorHostOptions {
+  store: Store;
+  clock: Clock;
+  ids: IdGenerator;
+  log: Logger;
+  bus: Bus;
+  /** Handed to every actor, so the Stately Inspector (or a test) sees the live system. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Actors unused this long leave memory (they come back from LMDB on demand). */
+  passivateAfterMs: number;
+  idempotencyTtlMs: number;
+  migrations?: Migrations;
+}
+
+/** One command's request to the host. */
+export interface ExecuteRequest {
+  ws: string;
+  command: string;
+  principal: string;
+  idempotencyKey?: string | undefined;
+  /** The validated payload; its canonical hash guards the idempotency key. */
+  payload?: unknown;
+}
+
+/** Reacts to a durable timer inside the unit of work that cancels it. */
+export type TimerHandler = (tx: Tx, entry: TimerEntry) => void;
+
+const LAST_SEQ = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The ActorHost: creates, finds, persists, restores and passivates the top-level actors (one per entity), runs
+ * each command as a unit of work, and commits units in group batches with their journal records, outbox
+ * entries, timer changes and idempotency records (DESIGN §2–§4).
+ */
+export class ActorHost implements TxHost {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly bus: Bus;
+  readonly timers: DurableTimers;
+  readonly pipeline: CommitPipeline;
+  readonly idempotency: IdempotencyTable;
+  private readonly ids: IdGenerator;
+  private readonly options: ActorHostOptions;
+  private readonly live = new Map<string, LiveActor>();
+  private readonly seqs = new Map<string, number>();
+  private readonly timerHandlers = new Map<string, TimerHandler>();
+  private passivationHandle: unknown = null;
+  private closed = false;
+  /** Batches that hold journal records, per workspace: ws → records in seq order. */
+  private readonly batchRecords = new WeakMap<Batch, Map<string, JournalRecord[]>>();
+
+  private constructor(options: ActorHostOptions) {
+    this.options = options;
+    this.store = options.store;
+    this.clock = options.clock;
+    this.ids = options.ids;
+    this.log = options.log.child({ component: 'actor-host' });
+    this.bus = options.bus;
+    this.idempotency = new IdempotencyTable(options.store);
+    this.pipeline = new CommitPipeline(options.store, this.log, (err) => this.recover(err));
+    this.timers = new DurableTimers(options.clock, (entry) => this.fire(entry));
+  }
+
+  /** Opens the host on a store: loads timers (re-arming overdue heartbeats and leases) and replays the outbox. */
+  static async open(options: ActorHostOptions): Promise<ActorHost> {
+    const host = new ActorHost(options);
+    await host.boot();
+    host.schedulePassivation();
+    return host;
+  }
+
+  private async boot(): Promise<void> {
+    const rearmed = this.timers.load(this.store, this.clock.now());
+    const replay = pendingOutbox(this.store);
+    const writes: Write[] = [...rearmed];
+    for (const { key, records } of replay) {
+      for (const record of records) this.publish(record);
+      writes.push({ db: 'outbox', key });
+    }
+    if (writes.length > 0) {
+      const batch = this.pipeline.current();
+      batch.writes.push(...writes);
+      await batch.durable;
+    }
+    this.timers.start();
+  }
+
+  /** Registers what a timer named `name` does when it fires (default: deliver its event to its actor). */
+  onTimer(name: string, handler: TimerHandler): void {
+    this.timerHandlers.set(name, handler);
+  }
+
+  mint(prefix: IdPrefix): string {
+    return this.ids.next(prefix);
+  }
+
+  /** Number of actors in memory. */
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  // ── TxHost ────────────────────────────────────────────────────────────────
+
+  load(ws: string, kind: EntityKind, id: string): LiveActor | undefined {
+    const key = actorKey(ws, kind, id);
+    const existing = this.live.get(key);
+    if (existing) {
+      existing.lastUsed = this.clock.now();
+      return existing;
+    }
+    const stored = this.store.get('actors', [ws, kind, id]) as StoredActor | undefined;
+    if (!stored) return undefined;
+    const { machine, version } = machines[kind];
+    const snapshot = migrateSnapshot(kind, id, stored, version, this.options.migrations ?? {});
+    const entry: LiveActor = {
+      key,
+      ws,
+      kind,
+      id,
+      actor: this.startActor(kind, { snapshot }),
+      lastUsed: this.clock.now(),
+      batchId: 0,
+    };
+    void machine;
+    this.live.set(key, entry);
+    return entry;
+  }
+
+  spawn(ws: string, kind: EntityKind, id: string, input: unknown): LiveActor {
+    const key = actorKey(ws, kind, id);
+    if (this.live.has(key) || this.store.get('actors', [ws, kind, id]) !== undefined) {
+      throw new OverseerError('INTERNAL', `The ${kind} ${id} already exists.`);
+    }
+    const entry: LiveActor = {
+      key,
+      ws,
+      kind,
+      id,
+      actor: this.startActor(kind, { input }),
+      lastUsed: this.clock.now(),
+      batchId: 0,
+    };
+    this.live.set(key, entry);
+    return entry;
+  }
+
+  revert(entry: LiveActor, before: AnyMachineSnapshot | null): void {
+    entry.actor.stop();
+    if (before === null) {
+      this.live.delete(entry.key);
+      return;
+    }
+    const persisted = machines[entry.kind].machine.getPersistedSnapshot(before);
+    entry.actor = this.startActor(entry.kind, { snapshot: persisted });
+  }
+
+  private startActor(kind: EntityKind, init: { snapshot: unknown } | { input: unknown }) {
+    const { machine } = machines[kind];
+    const actor = createActor(machine, {
+      ...(init as object),
+      clock: this.clock,
+      ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
+    } as never);
+    // Errors thrown by actions become an 'error' snapshot the unit of work turns into INTERNAL.
+    actor.subscribe({ error: () => undefined });
+    actor.start();
+    return actor;
+  }
+
+  // ── Commands ──────────────────────────────────────────────────────────────
+
+  /**
+   * Runs `fn` as one unit of work and answers after its batch is durable. Idempotency: a replay with the same
+   * key and payload returns the first answer (waiting for it if it is not yet flushed); another payload under the
+   * same key answers IDEMPOTENCY_KEY_REUSED.
+   */
+  async execute<T>(req: ExecuteRequest, fn: (tx: Tx) => T): Promise<T> {
+    if (this.closed) throw new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is closed.');
+    const now = this.clock.now();
+    let hash: string | undefined;
+    if (req.idempotencyKey !== undefined) {
+      hash = payloadHash(req.payload ?? null);
+      const hit = this.idempotency.lookup(req.ws, req.command, req.idempotencyKey, hash, now);
+      if (hit) return (hit.state === 'pending' ? await hit.answer : hit.answer) as T;
+    }
+    const tx = new Tx(this, req.ws, req.principal, now);
+    let answer: T;
+    try {
+      answer = fn(tx);
+    } catch (err) {
+      tx.revert();
+      if (err instanceof OverseerError) throw err;
+      this.log.error({ err, command: req.command }, 'command failed');
+      throw new OverseerError('INTERNAL', undefined, {}, { cause: err });
+    }
+    if (!tx.changed) return answer;
+    const batch = this.merge(tx);
+    if (req.idempotencyKey !== undefined && hash !== undefined) {
+      batch.writes.push(
+        ...this.idempotency.record(
+          req.ws,
+          req.command,
+          req.idempotencyKey,
+          hash,
+          answer,
+          now + this.options.idempotencyTtlMs,
+          batch.durable,
+        ),
+      );
+    }
+    await batch.durable;
+    return answer;
+  }
+
+  /** Merges a finished unit of work into the open batch: seqs, journal, timers, writes, snapshots. */
+  private merge(tx: Tx): Batch {
+    const batch = this.pipeline.current();
+    if (!this.batchRecords.has(batch)) this.prepare(batch);
+    const byWs = this.batchRecords.get(batch)!;
+    for (const pending of tx.records) {
+      const record: JournalRecord = { seq: this.nextSeq(pending.workspaceId), ...pending };
+      batch.writes.push({ db: 'journal', key: [record.workspaceId, record.seq], value: record });
+      let list = byWs.get(record.workspaceId);
+      if (!list) byWs.set(record.workspaceId, (list = []));
+      list.push(record);
+    }
+    for (const op of tx.timerOps) {
+      batch.writes.push(
+        ...(op.op === 'set' ? this.timers.set(op.entry) : this.timers.cancel(tx.ws, op.kind, op.id, op.name)),
+      );
+    }
+    batch.writes.push(...tx.writes);
+    for (const { entry } of tx.touched.values()) {
+      if (entry.batchId !== batch.id) {
+        entry.batchId = batch.id;
+        dirty(batch).push(entry);
+      }
+    }
+    batch.afterDurable.push(...tx.afterDurable);
+    return batch;
+  }
+
+  /** Sets up a new batch: snapshots of dirty actors and outbox entries are written when it closes. */
+  private prepare(batch: Batch): void {
+    const byWs = new Map<string, JournalRecord[]>();
+    this.batchRecords.set(batch, byWs);
+    batch.finalizers.push(() => {
+      for (const entry of dirty(batch)) {
+        const { version } = machines[entry.kind];
+        batch.writes.push({
+          db: 'actors',
+          key: [entry.ws, entry.kind, entry.id],
+          value: { v: version, s: entry.actor.getPersistedSnapshot() } satisfies StoredActor,
+        });
+      }
+      for (const [ws, records] of byWs) if (records.length > 0) batch.writes.push(outboxWrite(ws, records));
+    });
+    batch.afterDurable.push(() => {
+      const done: Write[] = [];
+      for (const [ws, records] of byWs) {
+        if (records.length === 0) continue;
+        for (const record of records) this.publish(record);
+        done.push(outboxDone(ws, records[0]!.seq));
+      }
+      if (done.length > 0 && !this.closed) this.pipeline.defer(done);
+    });
+  }
+
+  private publish(record: JournalRecord): void {
+    this.bus.publish(subjects.event(record.workspaceId, record.kind, record.id, record.to), record);
+  }
+
+  /** The next journal seq of a workspace (per-workspace, gap-free, from 1). */
+  private nextSeq(ws: string): number {
+    let last = this.seqs.get(ws);
+    if (last === undefined) {
+      last = 0;
+      for (const key of this.store.keys('journal', {
+        start: [ws, LAST_SEQ],
+        end: [ws, 0],
+        reverse: true,
+        limit: 1,
+      })) {
+        last = key[1] as number;
+      }
+      if (last === 0 && this.store.get('meta', ['ws', ws]) === undefined) {
+        this.pipeline
+          .current()
+          .writes.push({ db: 'meta', key: ['ws', ws], value: { createdAt: this.clock.now() } });
+      }
+    }
+    this.seqs.set(ws, last + 1);
+    return last + 1;
+  }
+
+  /** Runs a due timer as a system command: cancel it and react, in one unit of work. */
+  private fire(entry: TimerEntry): void {
+    const handler = this.timerHandlers.get(entry.name) ?? deliverTimerEvent;
+    this.execute({ ws: entry.ws, command: `timer.${entry.name}`, principal: 'system' }, (tx) => {
+      tx.cancelTimer(entry.kind, entry.id, entry.name);
+      handler(tx, entry);
+    }).catch((err: unknown) => this.log.warn({ err, timer: entry.name, id: entry.id }, 'timer failed'));
+  }
+
+  // ── Reads ─────────────────────────────────────────────────────────────────
+
+  /** The current state of an actor, waiting first for an unflushed change of it to be durable. */
+  async view(ws: string, kind: EntityKind, id: string): Promise<SnapshotView | undefined> {
+    const key = actorKey(ws, kind, id);
+    for (let entry = this.live.get(key); entry; entry = this.live.get(key)) {
+      if (entry.batchId <= this.pipeline.durableId) return entry.actor.getSnapshot();
+      await this.pipeline.settled(entry.batchId);
+    }
+    return this.storedView(ws, kind, id);
+  }
+
+  private storedView(ws: string, kind: EntityKind, id: string): SnapshotView | undefined {
+    const stored = this.store.get('actors', [ws, kind, id]) as StoredActor | undefined;
+    if (!stored) return undefined;
+    return migrateSnapshot(
+      kind,
+      id,
+      stored,
+      machines[kind].version,
+      this.options.migrations ?? {},
+    ) as SnapshotView;
+  }
+
+  /**
+   * A page of one kind's actors in id (creation) order after `cursor`, filtered. Reads committed state after every
+   * batch opened before the call has settled; scans at most `scanLimit` entries, so a page may come back short
+   * with a cursor to go on from.
+   */
+  async list(
+    ws: string,
+    kind: EntityKind,
+    opts: {
+      cursor?: string | undefined;
+      limit: number;
+      filter?: (view: SnapshotView) => boolean;
+      scanLimit?: number;
+    },
+  ): Promise<{ items: SnapshotView[]; nextCursor: string | null }> {
+    await this.pipeline.settled();
+    const items: SnapshotView[] = [];
+    const scanLimit = opts.scanLimit ?? 10_000;
+    let scanned = 0;
+    let lastId: string | null = null;
+    const start: Key = opts.cursor ? [ws, kind, opts.cursor] : [ws, kind];
+    for (const { key, value } of this.store.range('actors', { start, end: [ws, kind, '\uffff'] })) {
+      const id = key[2] as string;
+      if (id === opts.cursor) continue;
+      if (items.length >= opts.limit || scanned >= scanLimit) return { items, nextCursor: lastId };
+      scanned++;
+      lastId = id;
+      const view = migrateSnapshot(
+        kind,
+        id,
+        value as StoredActor,
+        machines[kind].version,
+        this.options.migrations ?? {},
+      ) as SnapshotView;
+      if (!opts.filter || opts.filter(view)) items.push(view);
+    }
+    return { items, nextCursor: null };
+  }
+
+  /** A page of a workspace's journal after `afterSeq`. */
+  async journal(
+    ws: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ events: JournalRecord[]; nextCursor: number | null }> {
+    await this.pipeline.settled();
+    const events: JournalRecord[] = [];
+    for (const { value } of this.store.range('journal', {
+      start: [ws, afterSeq + 1],
+      end: [ws, LAST_SEQ],
+      limit: limit + 1,
+    })) {
+      events.push(value as JournalRecord);
+    }
+    const more = events.length > limit;
+    if (more) events.pop();
+    return { events, nextCursor: more ? events[events.length - 1]!.seq : null };
+  }
+
+  /** Every workspace that has journal records. */
+  workspaces(): string[] {
+    const out: string[] = [];
+    for (const key of this.store.keys('meta', { start: ['ws'], end: ['ws', '\uffff'] }))
+      out.push(key[1] as string);
+    for (const ws of this.seqs.keys()) if (!out.includes(ws)) out.push(ws);
+    return out;
+  }
+
+  // ── Memory ────────────────────────────────────────────────────────────────
+
+  /** Drops actors unused for `passivateAfterMs` whose changes are all durable. Returns how many left. */
+  passivate(olderThan = this.clock.now() - this.options.passivateAfterMs): number {
+    let n = 0;
+    for (const [key, entry] of this.live) {
+      if (entry.lastUsed > olderThan || entry.batchId > this.pipeline.durableId) continue;
+      entry.actor.stop();
+      this.live.delete(key);
+      n++;
+    }
+    return n;
+  }
+
+  private schedulePassivation(): void {
+    const every = Math.max(100, Math.floor(this.options.passivateAfterMs / 2));
+    this.passivationHandle = this.clock.setTimeout(() => {
+      if (this.closed) return;
+      this.passivate();
+      this.schedulePassivation();
+    }, every);
+  }
+
+  /** After a failed commit: memory is thrown away and rebuilt from what LMDB holds. */
+  private recover(err: unknown): void {
+    this.log.error({ err }, 'commit failed: restoring every actor from the store');
+    for (const entry of this.live.values()) entry.actor.stop();
+    this.live.clear();
+    this.seqs.clear();
+    this.idempotency.clear();
+    this.timers.clear();
+    if (this.closed) return;
+    try {
+      const writes = this.timers.load(this.store, this.clock.now());
+      if (writes.length > 0) this.pipeline.defer(writes);
+      this.timers.start();
+    } catch (loadErr) {
+      this.log.error({ err: loadErr }, 'could not reload timers');
+    }
+  }
+
+  /** Commits what is pending, stops every actor and closes the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.timers.stop();
+    if (this.passivationHandle !== null) this.clock.clearTimeout(this.passivationHandle);
+    await this.pipeline.stop();
+    for (const entry of this.live.values()) entry.actor.stop();
+    this.live.clear();
+    await this.store.close();
+  }
+}
+
+const dirtyLists = new WeakMap<Batch, LiveActor[]>();
+function dirty(batch: Batch): LiveActor[] {
+  let list = dirtyLists.get(batch);
+  if (!list) dirtyLists.set(batch, (list = []));
+  return list;
+}
+
+/** The default timer reaction: deliver its event to its actor if the actor still accepts it. */
+export const deliverTimerEvent: TimerHandler = (tx, entry) => {
+  const event = { ...entry.event, at: tx.now } as SendItem['event'];
+  const snapshot = tx.find(entry.kind, entry.id);
+  if (snapshot?.can(event)) tx.send([{ kind: entry.kind, id: entry.id, event }]);
+};

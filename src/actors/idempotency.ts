@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { OverseerError } from '../core/errors.ts';
+import type { Key, Store, Write } from '../store/store.ts';
+
+interface StoredAnswer {
+  h: string;
+  a: unknown;
+  x: number;
+}
+
+/** Canonical JSON: object keys sorted, so equal payloads hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export const payloadHash = (payload: unknown): string =>
+  createHash('sha256').update(canonicalJson(payload)).digest('base64url');
+
+const recordKey = (ws: string, command: string, key: string): Key => [ws, 'k', command, key];
+const expiryKey = (ws: string, expiresAt: number, command: string, key: string): Key => [
+  ws,
+  'x',
+  expiresAt,
+  command,
+  key,
+];
+
+/** The outcome of looking a key up. */
+export type IdempotencyHit =
+  { state: 'pending'; answer: Promise<unknown> } | { state: 'done'; answer: unknown } | null;
+
+/**
+ * Idempotency records, scoped by (workspace, command, key): a replay returns the first answer, the same key with
+ * another payload answers `IDEMPOTENCY_KEY_REUSED`. Answers not yet flushed are held in memory (decisions read
+ * memory); flushed ones are read from the store.
+ */
+export class IdempotencyTable {
+  private readonly pending = new Map<string, { hash: string; answer: Promise<unknown> }>();
+  private readonly store: Store;
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  lookup(ws: string, command: string, key: string, hash: string, now: number): IdempotencyHit {
+    const id = `${ws}\u0000${command}\u0000${key}`;
+    const pending = this.pending.get(id);
+    if (pending) {
+      if (pending.hash !== hash) throw reused(command, key);
+      return { state: 'pending', answer: pending.answer };
+    }
+    const stored = this.store.get('idempotency', recordKey(ws, command, key)) as StoredAnswer | undefined;
+    if (!stored || stored.x <= now) return null;
+    if (stored.h !== hash) throw reused(command, key);
+    return { state: 'done', answer: stored.a };
+  }
+
+  /** Holds the answer in memory until `durable` settles, and returns the writes that persist it. */
+  record(
+    ws: string,
+    command: string,
+    key: string,
+    hash: string,
+    answer: unknown,
+    expiresAt: number,
+    durable: Promise<void>,
+  ): Write[] {
+    const id = `${ws}\u0000${command}\u0000${key}`;
+    const settledAnswer = durable.then(() => answer);
+    settledAnswer.catch(() => undefined);
+    this.pending.set(id, { hash, answer: settledAnswer });
+    const forget = () => {
+      if (this.pending.get(id)?.answer === settledAnswer) this.pending.delete(id);
+    };
+    durable.then(forget, forget);
+    return [
+      {
+        db: 'idempotency',
+        key: recordKey(ws, command, key),
+        value: { h: hash, a: answer, x: expiresAt } satisfies StoredAnswer,
+      },
+      { db: 'idempotency', key: expiryKey(ws, expiresAt, command, key), value: 1 },
+    ];
+  }
+
+  /** Up to `limit` removals of records expired by `now` in one workspace. */
+  expired(ws: string, now: number, limit: number): Write[] {
+    const writes: Write[] = [];
+    for (const key of this.store.keys('idempotency', { start: [ws, 'x'], end: [ws, 'x', now], limit })) {
+      const [, , expiresAt, command, k] = key as [string, string, number, string, string];
+      writes.push({ db: 'idempotency', key });
+      // A key used again after it expired has a newer record; only the record this entry indexes goes.
+      const stored = this.store.get('idempotency', recordKey(ws, command, k)) as StoredAnswer | undefined;
+      if (stored?.x === expiresAt) writes.push({ db: 'idempotency', key: recordKey(ws, command, k) });
+    }
+    return writes;
+  }
+
+  clear(): void {
+    this.pending.clear();
+  }
+}
+
+function reused(command: string, key: string): OverseerError {
+  return new OverseerError('IDEMPOTENCY_KEY_REUSED', undefined, { command, idempotencyKey: key });
+}

@@ -1,0 +1,201 @@
+import type { AnyMachineSnapshot, EventObject } from 'xstate';
+import { OverseerError } from '../core/errors.ts';
+import type { IdPrefix } from '../core/ids.ts';
+import type { EntityKind, JournalRecord, Severity } from '../contracts/journal.ts';
+import type { JobEvent } from '../machines/job.ts';
+import type { SessionEvent } from '../machines/session.ts';
+import type { WorkerEvent } from '../machines/worker.ts';
+import type { WorkstreamEvent } from '../machines/workstream.ts';
+import type { Write } from '../store/store.ts';
+import type { TimerEntry } from './durable-timers.ts';
+import type { LiveActor } from './live-actor.ts';
+
+/** What a unit of work needs from the host. */
+export interface TxHost {
+  load(ws: string, kind: EntityKind, id: string): LiveActor | undefined;
+  spawn(ws: string, kind: EntityKind, id: string, input: unknown): LiveActor;
+  revert(entry: LiveActor, before: AnyMachineSnapshot | null): void;
+  mint(prefix: IdPrefix): string;
+}
+
+/** An event sent to one actor. */
+export interface SendItem {
+  kind: EntityKind;
+  id: string;
+  event: JobEvent | WorkerEvent | SessionEvent | WorkstreamEvent;
+}
+
+/** A journal record before the commit gives it its seq. */
+export type PendingRecord = Omit<JournalRecord, 'seq'>;
+
+/** A change of the durable timers, applied when the unit of work merges into its batch. */
+export type TimerOp =
+  { op: 'set'; entry: TimerEntry } | { op: 'cancel'; kind: EntityKind; id: string; name: string };
+
+/** Events that change no state and are too frequent to journal (a heartbeat every few seconds per agent). */
+const QUIET_EVENTS = new Set(['HEARTBEAT', 'EXTEND_LEASE', 'ACTIVITY']);
+
+const stateOf = (snapshot: AnyMachineSnapshot): string => snapshot.value as string;
+
+/**
+ * One command's unit of work (DESIGN §2): finds and creates actors, checks `can()` on all before sending any
+ * event, and collects journal records, timer changes and writes. Everything it did to memory is reverted if the
+ * command throws; otherwise the host merges it into the open batch and acknowledges after the commit.
+ */
+export class Tx {
+  readonly ws: string;
+  readonly now: number;
+  readonly principal: string;
+  readonly records: PendingRecord[] = [];
+  readonly timerOps: TimerOp[] = [];
+  readonly writes: Write[] = [];
+  readonly afterDurable: (() => void)[] = [];
+  /** Actors this unit changed, with the snapshot each had before (null: created here). */
+  readonly touched = new Map<string, { entry: LiveActor; before: AnyMachineSnapshot | null }>();
+  private readonly host: TxHost;
+
+  constructor(host: TxHost, ws: string, principal: string, now: number) {
+    this.host = host;
+    this.ws = ws;
+    this.principal = principal;
+    this.now = now;
+  }
+
+  /** Whether this unit of work changed anything that must be committed. */
+  get changed(): boolean {
+    return this.touched.size > 0 || this.timerOps.length > 0 || this.writes.length > 0;
+  }
+
+  mint(prefix: IdPrefix): string {
+    return this.host.mint(prefix);
+  }
+
+  /** The current snapshot of an actor of this workspace, restoring it if it was passivated. */
+  find(kind: EntityKind, id: string): AnyMachineSnapshot | undefined {
+    return this.host.load(this.ws, kind, id)?.actor.getSnapshot();
+  }
+
+  /** Like `find`, but answers `NOT_FOUND`. */
+  get(kind: EntityKind, id: string): AnyMachineSnapshot {
+    const snapshot = this.find(kind, id);
+    if (!snapshot)
+      throw new OverseerError('NOT_FOUND', `No ${kind} ${id} in workspace ${this.ws}.`, { kind, id });
+    return snapshot;
+  }
+
+  /** Whether the actor would accept the event now. */
+  can(kind: EntityKind, id: string, event: EventObject): boolean {
+    return this.get(kind, id).can(event);
+  }
+
+  /** Creates a new top-level actor and journals its first state. */
+  create(
+    kind: EntityKind,
+    id: string,
+    input: unknown,
+    opts: { event: string; reason?: string },
+  ): AnyMachineSnapshot {
+    const entry = this.host.spawn(this.ws, kind, id, input);
+    this.touched.set(entry.key, { entry, before: null });
+    const snapshot = entry.actor.getSnapshot();
+    this.journal(kind, id, opts.event, null, stateOf(snapshot), opts.reason ?? null, 'info');
+    return snapshot;
+  }
+
+  /**
+   * Sends each event to its actor. Every `can()` is checked before any event is sent: if one actor refuses,
+   * nothing changes and the command answers `INVALID_STATE_TRANSITION` with that actor's state.
+   */
+  send(items: readonly SendItem[], opts: { reason?: string; severity?: Severity } = {}): void {
+    const entries = items.map((item) => {
+      const entry = this.host.load(this.ws, item.kind, item.id);
+      if (!entry)
+        throw new OverseerError('NOT_FOUND', `No ${item.kind} ${item.id} in workspace ${this.ws}.`, {
+          kind: item.kind,
+          id: item.id,
+        });
+      return entry;
+    });
+    entries.forEach((entry, i) => {
+      const item = items[i]!;
+      const snapshot = entry.actor.getSnapshot();
+      if (!snapshot.can(item.event)) {
+        throw new OverseerError(
+          'INVALID_STATE_TRANSITION',
+          `The ${item.kind} ${item.id} is ${stateOf(snapshot)}; it does not accept ${item.event.type}.`,
+          { kind: item.kind, id: item.id, state: stateOf(snapshot), event: item.event.type },
+        );
+      }
+    });
+    entries.forEach((entry, i) => {
+      const item = items[i]!;
+      if (!this.touched.has(entry.key))
+        this.touched.set(entry.key, { entry, before: entry.actor.getSnapshot() });
+      const from = stateOf(entry.actor.getSnapshot());
+      entry.actor.send(item.event);
+      const after = entry.actor.getSnapshot();
+      if (after.status === 'error') throw after.error;
+      const to = stateOf(after);
+      if (from !== to || !QUIET_EVENTS.has(item.event.type)) {
+        const reason =
+          opts.reason ?? ((item.event as { reason?: unknown }).reason as string | undefined) ?? null;
+        this.journal(item.kind, item.id, item.event.type, from, to, reason, opts.severity ?? 'info');
+      }
+    });
+  }
+
+  /** Sets (or moves) the durable timer `name` of an actor. */
+  setTimer(
+    kind: EntityKind,
+    id: string,
+    name: string,
+    due: number,
+    event: TimerEntry['event'],
+    rearmMs: number | null = null,
+  ): void {
+    this.timerOps.push({ op: 'set', entry: { ws: this.ws, kind, id, name, due, event, rearmMs } });
+  }
+
+  cancelTimer(kind: EntityKind, id: string, name: string): void {
+    this.timerOps.push({ op: 'cancel', kind, id, name });
+  }
+
+  /** Adds a raw write to the batch (the idempotency record, ledger rows). */
+  write(w: Write): void {
+    this.writes.push(w);
+  }
+
+  /** Runs after the batch holding this unit is durable. */
+  onDurable(fn: () => void): void {
+    this.afterDurable.push(fn);
+  }
+
+  /** Undoes everything this unit did to memory. */
+  revert(): void {
+    for (const { entry, before } of [...this.touched.values()].reverse()) this.host.revert(entry, before);
+    this.touched.clear();
+  }
+
+  private journal(
+    kind: EntityKind,
+    id: string,
+    event: string,
+    from: string | null,
+    to: string,
+    reason: string | null,
+    severity: Severity,
+  ): void {
+    this.records.push({
+      at: this.now,
+      workspaceId: this.ws,
+      kind,
+      id,
+      event,
+      from,
+      to,
+      severity,
+      principal: this.principal,
+      reason,
+    });
+  }
+}

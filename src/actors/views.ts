@@ -1,0 +1,83 @@
+import type { Job, JobStatus } from '../contracts/job.ts';
+import type { Worker, WorkerStatus } from '../contracts/worker.ts';
+import type { Session, SessionStatus } from '../contracts/session.ts';
+import type { JobContext } from '../machines/job.ts';
+import type { WorkerContext } from '../machines/worker.ts';
+import type { SessionContext } from '../machines/session.ts';
+
+/** The parts of a snapshot a view reads. */
+export interface Viewable {
+  value: unknown;
+  context: unknown;
+}
+
+/** The public shape of a job. */
+export function jobView(s: Viewable): Job {
+  const c = s.context as JobContext;
+  const { spec } = c;
+  return {
+    id: c.id,
+    workspaceId: c.workspaceId,
+    status: s.value as JobStatus,
+    title: spec.title,
+    ...(spec.description !== undefined ? { description: spec.description } : {}),
+    type: spec.type,
+    priority: spec.priority,
+    ...(spec.repositoryUrl !== undefined ? { repositoryUrl: spec.repositoryUrl } : {}),
+    ...(spec.branchName !== undefined ? { branchName: spec.branchName } : {}),
+    parentJobId: spec.parentJobId ?? null,
+    dependsOn: spec.dependsOn,
+    capabilities: spec.capabilities,
+    resources: spec.resources,
+    workerCount: spec.workerCount,
+    execution: spec.execution,
+    leaseSeconds: spec.leaseSeconds,
+    failParentOnFailure: spec.failParentOnFailure,
+    ...(spec.metadata !== undefined ? { metadata: spec.metadata } : {}),
+    depth: c.depth,
+    retryCount: c.retryCount,
+    workerId: c.workerId,
+    leaseExpiresAt: c.leaseExpiresAt,
+    lastError: c.lastError,
+    ...(c.result !== undefined ? { result: c.result } : {}),
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}
+
+/** The public shape of a worker. */
+export function workerView(s: Viewable): Worker {
+  const c = s.context as WorkerContext;
+  return {
+    id: c.id,
+    workspaceId: c.workspaceId,
+    status: s.value as WorkerStatus,
+    name: c.name,
+    capabilities: c.capabilities,
+    ...(c.metadata !== undefined ? { metadata: c.metadata } : {}),
+    jobId: c.jobId,
+    draining: c.draining,
+    lastHeartbeatAt: c.lastHeartbeatAt,
+    lastError: c.lastError,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}
+
+/** The public shape of a session. */
+export function sessionView(s: Viewable): Session {
+  const c = s.context as SessionContext;
+  return {
+    id: c.id,
+    workspaceId: c.workspaceId,
+    status: s.value as SessionStatus,
+    workerId: c.workerId,
+    jobId: c.jobId,
+    externalId: c.externalId,
+    ...(c.metadata !== undefined ? { metadata: c.metadata } : {}),
+    lastActivityAt: c.lastActivityAt,
+    endedReason: c.endedReason,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}

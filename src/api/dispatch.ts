@@ -1,0 +1,41 @@
+import { OverseerError } from '../core/errors.ts';
+import type { ActorHost } from '../actors/actor-host.ts';
+import type { RuntimeSettings } from '../actors/settings.ts';
+import { IdempotencyKeySchema } from '../contracts/common.ts';
+import { commandTable } from './commands.ts';
+import { parse, parseWorkspaceId } from './validation.ts';
+
+/** How a caller runs a command. */
+export interface DispatchOptions {
+  principal: string;
+  idempotencyKey?: string | undefined;
+}
+
+/** Runs a command by name: the one entry every adapter (library, HTTP, NATS) goes through. */
+export type Dispatch = (
+  name: string,
+  workspaceId: string,
+  input: unknown,
+  options: DispatchOptions,
+) => Promise<unknown>;
+
+export function createDispatch(host: ActorHost, settings: RuntimeSettings): Dispatch {
+  return async (name, workspaceId, input, options) => {
+    const command = commandTable.get(name);
+    if (!command) throw new OverseerError('NOT_FOUND', `No command ${name}.`, { command: name });
+    const ws = parseWorkspaceId(workspaceId);
+    const parsed = parse(command.input, input ?? {});
+    const idempotencyKey =
+      options.idempotencyKey === undefined ? undefined : parse(IdempotencyKeySchema, options.idempotencyKey);
+    return command.run(
+      {
+        host,
+        settings,
+        ws,
+        principal: options.principal,
+        idempotencyKey: command.mutates ? idempotencyKey : undefined,
+      },
+      parsed,
+    );
+  };
+}

@@ -1,0 +1,103 @@
+import type { CommandOptions, ListOptions } from '../contracts/common.ts';
+import type { Job, JobListQuery, JobSubmitInput } from '../contracts/job.ts';
+import type { EventListQuery, JournalRecord } from '../contracts/journal.ts';
+import type { Session, SessionOpenInput } from '../contracts/session.ts';
+import type { Worker, WorkerListQuery, WorkerRegisterInput } from '../contracts/worker.ts';
+import type { HeartbeatAnswer } from '../actors/services/workers.ts';
+import type { Dispatch } from './dispatch.ts';
+import { parseWorkspaceId } from './validation.ts';
+
+/** A page of a list. */
+export type Page<K extends string, T> = { [P in K]: T[] } & { nextCursor: string | null };
+
+/** A client scoped to one workspace; every call goes through the command table. */
+export interface WorkspaceClient {
+  readonly id: string;
+  jobs: {
+    submit(input: JobSubmitInput, options?: CommandOptions): Promise<Job>;
+    submitMany(inputs: JobSubmitInput[], options?: CommandOptions): Promise<Job[]>;
+    get(jobId: string): Promise<Job>;
+    list(query?: JobListQuery): Promise<Page<'jobs', Job>>;
+    cancel(jobId: string, options?: CommandOptions & { reason?: string }): Promise<Job>;
+  };
+  queue: {
+    enqueue(input: { jobId: string }, options?: CommandOptions): Promise<Job>;
+  };
+  workers: {
+    register(input: WorkerRegisterInput, options?: CommandOptions): Promise<Worker>;
+    get(workerId: string): Promise<Worker>;
+    list(query?: WorkerListQuery): Promise<Page<'workers', Worker>>;
+    heartbeat(
+      workerId: string,
+      input?: { leaseToken?: string },
+      options?: CommandOptions,
+    ): Promise<HeartbeatAnswer>;
+    pause(workerId: string, options?: CommandOptions): Promise<Worker>;
+    resume(workerId: string, options?: CommandOptions): Promise<Worker>;
+    terminate(workerId: string, options?: CommandOptions & { reason?: string }): Promise<Worker>;
+    reportCrash(workerId: string, input: { reason: string }, options?: CommandOptions): Promise<Worker>;
+    restart(workerId: string, options?: CommandOptions): Promise<Worker>;
+    deregister(workerId: string, options?: CommandOptions): Promise<Worker>;
+  };
+  sessions: {
+    open(input: SessionOpenInput, options?: CommandOptions): Promise<Session>;
+    get(sessionId: string): Promise<Session>;
+    touch(sessionId: string, options?: CommandOptions): Promise<Session>;
+    idle(sessionId: string, options?: CommandOptions): Promise<Session>;
+    close(sessionId: string, options?: CommandOptions & { reason?: string }): Promise<Session>;
+  };
+  events: {
+    list(query?: EventListQuery): Promise<{ events: JournalRecord[]; nextCursor: number | null }>;
+  };
+}
+
+/** Builds the library client of one workspace over a dispatch function. */
+export function createWorkspaceClient(
+  dispatch: Dispatch,
+  workspaceId: string,
+  principal: string,
+): WorkspaceClient {
+  const id = parseWorkspaceId(workspaceId);
+  const call = <T>(name: string, input: unknown, options?: CommandOptions): Promise<T> =>
+    dispatch(name, id, input, { principal, idempotencyKey: options?.idempotencyKey }) as Promise<T>;
+  const reasonOf = (options?: { reason?: string }) => (options?.reason ? { reason: options.reason } : {});
+  return {
+    id,
+    jobs: {
+      submit: (input, options) => call('jobs.submit', input, options),
+      submitMany: async (inputs, options) =>
+        (await call<{ jobs: Job[] }>('jobs.submitMany', { jobs: inputs }, options)).jobs,
+      get: (jobId) => call('jobs.get', { jobId }),
+      list: (query) => call('jobs.list', query ?? {}),
+      cancel: (jobId, options) => call('jobs.cancel', { jobId, ...reasonOf(options) }, options),
+    },
+    queue: {
+      enqueue: (input, options) => call('queue.enqueue', input, options),
+    },
+    workers: {
+      register: (input, options) => call('workers.register', input, options),
+      get: (workerId) => call('workers.get', { workerId }),
+      list: (query) => call('workers.list', query ?? {}),
+      heartbeat: (workerId, input, options) => call('workers.heartbeat', { workerId, ...input }, options),
+      pause: (workerId, options) => call('workers.pause', { workerId }, options),
+      resume: (workerId, options) => call('workers.resume', { workerId }, options),
+      terminate: (workerId, options) =>
+        call('workers.terminate', { workerId, ...reasonOf(options) }, options),
+      reportCrash: (workerId, input, options) => call('workers.reportCrash', { workerId, ...input }, options),
+      restart: (workerId, options) => call('workers.restart', { workerId }, options),
+      deregister: (workerId, options) => call('workers.deregister', { workerId }, options),
+    },
+    sessions: {
+      open: (input, options) => call('sessions.open', input, options),
+      get: (sessionId) => call('sessions.get', { sessionId }),
+      touch: (sessionId, options) => call('sessions.touch', { sessionId }, options),
+      idle: (sessionId, options) => call('sessions.idle', { sessionId }, options),
+      close: (sessionId, options) => call('sessions.close', { sessionId, ...reasonOf(options) }, options),
+    },
+    events: {
+      list: (query) => call('events.list', query ?? {}),
+    },
+  };
+}
+
+export type { ListOptions };

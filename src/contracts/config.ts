@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/** The serializable runtime configuration (file, then environment, then options). */
+export const RuntimeConfigSchema = z
+  .object({
+    dataDir: z.string().min(1).default('.overseer'),
+    durability: z.enum(['flush', 'commit']).default('flush'),
+    heartbeatTimeoutSeconds: z.number().positive().max(86_400).default(30),
+    session: z
+      .object({
+        idleTimeoutSeconds: z.number().positive().default(1800),
+        maxAgeSeconds: z.number().positive().default(3600),
+      })
+      .prefault({}),
+    /** Actors unused this long leave memory and come back from LMDB on demand. */
+    passivateAfterMs: z.number().int().min(1).default(60_000),
+    /** How long an idempotency key keeps its first answer. */
+    idempotencyTtlMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(24 * 3600 * 1000),
+    /** Journal records older than this are removed (below every consumer's cursor). */
+    journalRetentionMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(7 * 24 * 3600 * 1000),
+    /** How often retention runs. */
+    retentionIntervalMs: z.number().int().min(10).default(60_000),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+    /** LMDB settings; `noSync`, `noMetaSync` and `useWritemap` are refused. */
+    lmdb: z
+      .object({
+        mapSize: z.number().int().positive().optional(),
+        noSync: z
+          .literal(false, { error: 'noSync is refused: it loses acknowledged work on a crash' })
+          .optional(),
+        noMetaSync: z
+          .literal(false, { error: 'noMetaSync is refused: it loses acknowledged work on a crash' })
+          .optional(),
+        useWritemap: z
+          .literal(false, { error: 'useWritemap is refused: it loses acknowledged work on a crash' })
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .meta({ id: 'RuntimeConfig' });
+export type RuntimeConfigInput = z.input<typeof RuntimeConfigSchema>;
+export type RuntimeConfig = z.output<typeof RuntimeConfigSchema>;

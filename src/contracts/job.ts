@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { MetadataSchema, IdSchema } from './common.ts';
+
+export const JobStatus = {
+  SUBMITTED: 'SUBMITTED',
+  PENDING: 'PENDING',
+  QUEUED: 'QUEUED',
+  RUNNING: 'RUNNING',
+  RETRY_WAIT: 'RETRY_WAIT',
+  COMPLETED: 'COMPLETED',
+  FAILED: 'FAILED',
+  CANCELED: 'CANCELED',
+  BLOCKED: 'BLOCKED',
+} as const;
+export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
+export const JobStatusSchema = z.enum(JobStatus).meta({ id: 'JobStatus' });
+export const FINAL_JOB_STATUSES: readonly JobStatus[] = ['COMPLETED', 'FAILED', 'CANCELED', 'BLOCKED'];
+
+export const Priority = { HIGH: 'high', NORMAL: 'normal', LOW: 'low' } as const;
+export type Priority = (typeof Priority)[keyof typeof Priority];
+export const PrioritySchema = z.enum(Priority).meta({ id: 'Priority' });
+
+export const JobType = {
+  FEATURE: 'feature',
+  BUGFIX: 'bugfix',
+  TEST: 'test',
+  DOCS: 'docs',
+  OTHER: 'other',
+} as const;
+export type JobType = (typeof JobType)[keyof typeof JobType];
+export const JobTypeSchema = z.enum(JobType).meta({ id: 'JobType' });
+
+export const ResourceRequestSchema = z
+  .object({ name: z.string().min(1).max(256), count: z.number().int().min(1).max(1_000_000).optional() })
+  .meta({ id: 'ResourceRequest' });
+export type ResourceRequest = z.infer<typeof ResourceRequestSchema>;
+
+export const ExecutionSchema = z
+  .object({
+    command: z.string().max(16_384).optional(),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .optional(),
+    maxRetries: z.number().int().min(0).max(100).default(3),
+  })
+  .meta({ id: 'Execution' });
+
+/** What a caller may say about a new job. Server-owned fields are not part of it and are stripped. */
+export const JobSubmitSchema = z
+  .object({
+    title: z.string().min(1).max(500),
+    description: z.string().max(100_000).optional(),
+    type: JobTypeSchema.default('other'),
+    priority: PrioritySchema.default('normal'),
+    repositoryUrl: z.string().max(2048).optional(),
+    branchName: z.string().max(512).optional(),
+    parentJobId: IdSchema.optional(),
+    dependsOn: z.array(IdSchema).max(1000).default([]),
+    capabilities: z.array(z.string().min(1).max(128)).max(100).default([]),
+    resources: z.array(ResourceRequestSchema).max(100).default([]),
+    workerCount: z.number().int().min(1).max(1000).default(1),
+    execution: ExecutionSchema.default({ maxRetries: 3 }),
+    leaseSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .default(30),
+    failParentOnFailure: z.boolean().default(true),
+    metadata: MetadataSchema.optional(),
+    hold: z.boolean().default(false),
+  })
+  .meta({ id: 'JobSubmit' });
+export type JobSubmitInput = z.input<typeof JobSubmitSchema>;
+export type JobSubmit = z.output<typeof JobSubmitSchema>;
+
+export const JobSchema = z
+  .object({
+    id: z.string(),
+    workspaceId: z.string(),
+    status: JobStatusSchema,
+    title: z.string(),
+    description: z.string().optional(),
+    type: JobTypeSchema,
+    priority: PrioritySchema,
+    repositoryUrl: z.string().optional(),
+    branchName: z.string().optional(),
+    parentJobId: z.string().nullable(),
+    dependsOn: z.array(z.string()),
+    capabilities: z.array(z.string()),
+    resources: z.array(ResourceRequestSchema),
+    workerCount: z.number(),
+    execution: ExecutionSchema,
+    leaseSeconds: z.number(),
+    failParentOnFailure: z.boolean(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    depth: z.number(),
+    retryCount: z.number(),
+    workerId: z.string().nullable(),
+    leaseExpiresAt: z.number().nullable(),
+    lastError: z.string().nullable(),
+    result: z.unknown().optional(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+  })
+  .meta({ id: 'Job' });
+export type Job = z.infer<typeof JobSchema>;
+
+export const JobListSchema = z
+  .object({
+    status: JobStatusSchema.optional(),
+    priority: PrioritySchema.optional(),
+    parentJobId: IdSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().min(1).optional(),
+  })
+  .meta({ id: 'JobListQuery' });
+export type JobListQuery = z.input<typeof JobListSchema>;

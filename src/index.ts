@@ -1,0 +1,77 @@
+/**
+ * Overseer: the control plane for fleets of AI coding agents, as an embeddable durable actor runtime.
+ *
+ * @example
+ * ```ts
+ * const ov = await createOverseer({ dataDir: '.overseer' });
+ * const ws = ov.workspace('acme');
+ * const job = await ws.jobs.submit({ title: 'Add login', priority: 'high' }, { idempotencyKey: 'k1' });
+ * await ov.close();
+ * ```
+ */
+import type { JournalRecord } from './contracts/journal.ts';
+import { createWorkspaceClient, type WorkspaceClient } from './api/workspace-client.ts';
+import { createRuntime, type OverseerOptions, type Runtime } from './runtime.ts';
+import { subjects } from './transport/subjects.ts';
+
+/** A running Overseer. */
+export interface Overseer {
+  /** A client scoped to one workspace (ids match `^[a-z0-9][a-z0-9_-]{0,62}$`). */
+  workspace(id: string): WorkspaceClient;
+  events: {
+    /** Calls `listener` with every journal record after it is durable; returns the unsubscribe function. */
+    subscribe(listener: (record: JournalRecord) => void): () => void;
+  };
+  /** The composed runtime, for adapters (HTTP, NATS) and tools. */
+  readonly runtime: Runtime;
+  /** Commits what is pending, stops every actor and releases the data dir. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Overseer embedded: LMDB in `dataDir` (default `.overseer`), the in-process bus, the system clock,
+ * pino, durability `'flush'`.
+ *
+ * @example
+ * ```ts
+ * const ov = await createOverseer({ dataDir: '.overseer', durability: 'commit' });
+ * ```
+ */
+export async function createOverseer(options: OverseerOptions = {}): Promise<Overseer> {
+  const runtime = await createRuntime(options);
+  const principal = 'library';
+  return {
+    runtime,
+    workspace: (id) => createWorkspaceClient(runtime.dispatch, id, principal),
+    events: {
+      subscribe(listener) {
+        const sub = runtime.bus.subscribe(subjects.allEvents, (payload) =>
+          listener(payload as JournalRecord),
+        );
+        return () => sub.unsubscribe();
+      },
+    },
+    close: () => runtime.close(),
+  };
+}
+
+export type { OverseerOptions, Runtime } from './runtime.ts';
+export type { WorkspaceClient, Page } from './api/workspace-client.ts';
+export { OverseerError, ErrorCodes, isOverseerError } from './core/errors.ts';
+export type { ErrorCode, ErrorEnvelope } from './core/errors.ts';
+export type { Clock } from './core/clock.ts';
+export { systemClock } from './core/clock.ts';
+export type { IdGenerator } from './core/ids.ts';
+export type { Job, JobSubmitInput, JobStatus, Priority, JobType, JobListQuery } from './contracts/job.ts';
+export type {
+  Worker,
+  WorkerRegisterInput,
+  WorkerStatus,
+  Directive,
+  WorkerListQuery,
+} from './contracts/worker.ts';
+export type { Session, SessionOpenInput, SessionStatus } from './contracts/session.ts';
+export type { JournalRecord, EventListQuery, EntityKind } from './contracts/journal.ts';
+export type { CommandOptions } from './contracts/common.ts';
+export type { HeartbeatAnswer } from './actors/services/workers.ts';
+export type { Migration, Migrations } from './actors/migrations.ts';

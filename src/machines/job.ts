@@ -1,0 +1,208 @@
+import { assign, setup } from 'xstate';
+import type { JobSubmit, JobStatus } from '../contracts/job.ts';
+
+/** Bumped whenever the persisted shape of a job changes; restoring another version needs a migration. */
+export const JOB_MACHINE_VERSION = 1;
+
+/** A job's data, kept in its actor's context (the snapshot is the entity). */
+export interface JobContext {
+  id: string;
+  workspaceId: string;
+  spec: Omit<JobSubmit, 'hold'>;
+  depth: number;
+  retryCount: number;
+  workerId: string | null;
+  leaseToken: string | null;
+  leaseExpiresAt: number | null;
+  lastError: string | null;
+  result?: unknown;
+  /** The worker reported its own part done; the job completes when its children are final. */
+  ownPartDone: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface JobInput {
+  id: string;
+  workspaceId: string;
+  spec: Omit<JobSubmit, 'hold'>;
+  depth: number;
+  at: number;
+}
+
+export type JobEvent =
+  | { type: 'ENQUEUE'; at: number; unmetDependencies: number }
+  | { type: 'DEPENDENCIES_MET'; at: number }
+  | { type: 'DEPENDENCY_FAILED'; at: number; reason: string }
+  | { type: 'CLAIM'; at: number; workerId: string; leaseToken: string; leaseExpiresAt: number }
+  | { type: 'EXTEND_LEASE'; at: number; leaseExpiresAt: number }
+  | { type: 'COMPLETE'; at: number; result?: unknown; openChildren: number }
+  | { type: 'CHILDREN_SETTLED'; at: number }
+  | { type: 'CHILD_FAILED'; at: number; reason: string }
+  | { type: 'FAIL'; at: number; reason: string; retryable: boolean }
+  | { type: 'TIMEOUT'; at: number }
+  | { type: 'LEASE_EXPIRED'; at: number }
+  | { type: 'REQUEUE'; at: number; reason: string }
+  | { type: 'RETRY'; at: number }
+  | { type: 'UPDATE'; at: number; patch: Partial<Pick<JobSubmit, 'title' | 'description' | 'priority'>> }
+  | { type: 'CANCEL'; at: number; reason?: string };
+
+const retriesLeft = (c: JobContext) => c.retryCount < c.spec.execution.maxRetries;
+
+/** The job lifecycle of DESIGN §1. Flat states named after the upper-case status. */
+export const jobMachine = setup({
+  types: {} as { context: JobContext; events: JobEvent; input: JobInput },
+  guards: {
+    hasUnmetDependencies: ({ event }) => event.type === 'ENQUEUE' && event.unmetDependencies > 0,
+    hasOpenChildren: ({ event }) => event.type === 'COMPLETE' && event.openChildren > 0,
+    ownPartDone: ({ context }) => context.ownPartDone,
+    ownPartNotDone: ({ context }) => !context.ownPartDone,
+    // A parent whose own part is done is not retried: its children already exist.
+    canRetry: ({ context, event }) =>
+      (event.type === 'FAIL' ? event.retryable : true) && retriesLeft(context) && !context.ownPartDone,
+  },
+  actions: {
+    touch: assign({ updatedAt: ({ event }) => event.at }),
+    recordClaim: assign(({ event }) =>
+      event.type === 'CLAIM'
+        ? {
+            workerId: event.workerId,
+            leaseToken: event.leaseToken,
+            leaseExpiresAt: event.leaseExpiresAt,
+            updatedAt: event.at,
+          }
+        : {},
+    ),
+    extendLease: assign(({ event }) =>
+      event.type === 'EXTEND_LEASE' ? { leaseExpiresAt: event.leaseExpiresAt, updatedAt: event.at } : {},
+    ),
+    releaseLease: assign({ workerId: null, leaseToken: null, leaseExpiresAt: null }),
+    recordResult: assign(({ event }) =>
+      event.type === 'COMPLETE' ? { result: event.result, updatedAt: event.at } : {},
+    ),
+    markOwnPartDone: assign({ ownPartDone: true }),
+    recordReason: assign(({ event }) => {
+      switch (event.type) {
+        case 'FAIL':
+        case 'DEPENDENCY_FAILED':
+        case 'CHILD_FAILED':
+        case 'REQUEUE':
+          return { lastError: event.reason };
+        case 'TIMEOUT':
+          return { lastError: 'timed out' };
+        case 'LEASE_EXPIRED':
+          return { lastError: 'lease expired' };
+        case 'CANCEL':
+          return { lastError: event.reason ?? 'canceled' };
+        default:
+          return {};
+      }
+    }),
+    countRetry: assign({ retryCount: ({ context }) => context.retryCount + 1 }),
+    applyPatch: assign(({ context, event }) =>
+      event.type === 'UPDATE' ? { spec: { ...context.spec, ...event.patch }, updatedAt: event.at } : {},
+    ),
+  },
+}).createMachine({
+  id: 'job',
+  initial: 'SUBMITTED',
+  context: ({ input }) => ({
+    id: input.id,
+    workspaceId: input.workspaceId,
+    spec: input.spec,
+    depth: input.depth,
+    retryCount: 0,
+    workerId: null,
+    leaseToken: null,
+    leaseExpiresAt: null,
+    lastError: null,
+    ownPartDone: false,
+    createdAt: input.at,
+    updatedAt: input.at,
+  }),
+  // CANCEL is declared on every non-final state, not on the root: in xstate 5.33 a final state still
+  // takes its ancestors' transitions (`snapshot.can()` is true and `machine.transition()` leaves it).
+  states: {
+    SUBMITTED: {
+      on: {
+        ENQUEUE: [
+          { guard: 'hasUnmetDependencies', target: 'PENDING', actions: 'touch' },
+          { target: 'QUEUED', actions: 'touch' },
+        ],
+        DEPENDENCY_FAILED: { target: 'BLOCKED', actions: ['recordReason', 'touch'] },
+        UPDATE: { actions: 'applyPatch' },
+        CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
+      },
+    },
+    PENDING: {
+      on: {
+        DEPENDENCIES_MET: { target: 'QUEUED', actions: 'touch' },
+        DEPENDENCY_FAILED: { target: 'BLOCKED', actions: ['recordReason', 'touch'] },
+        UPDATE: { actions: 'applyPatch' },
+        CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
+      },
+    },
+    QUEUED: {
+      on: {
+        CLAIM: { target: 'RUNNING', actions: 'recordClaim' },
+        UPDATE: { actions: 'applyPatch' },
+        CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
+      },
+    },
+    RUNNING: {
+      on: {
+        EXTEND_LEASE: { actions: 'extendLease' },
+        COMPLETE: [
+          { guard: 'hasOpenChildren', actions: ['markOwnPartDone', 'releaseLease', 'recordResult'] },
+          { target: 'COMPLETED', actions: ['releaseLease', 'recordResult'] },
+        ],
+        CHILDREN_SETTLED: { guard: 'ownPartDone', target: 'COMPLETED', actions: 'touch' },
+        CHILD_FAILED: { target: 'FAILED', actions: ['releaseLease', 'recordReason', 'touch'] },
+        FAIL: [
+          {
+            guard: 'canRetry',
+            target: 'RETRY_WAIT',
+            actions: ['releaseLease', 'recordReason', 'countRetry', 'touch'],
+          },
+          { target: 'FAILED', actions: ['releaseLease', 'recordReason', 'touch'] },
+        ],
+        TIMEOUT: [
+          {
+            guard: 'canRetry',
+            target: 'RETRY_WAIT',
+            actions: ['releaseLease', 'recordReason', 'countRetry', 'touch'],
+          },
+          { target: 'FAILED', actions: ['releaseLease', 'recordReason', 'touch'] },
+        ],
+        LEASE_EXPIRED: [
+          { guard: 'ownPartDone', actions: 'touch' },
+          {
+            guard: 'canRetry',
+            target: 'QUEUED',
+            actions: ['releaseLease', 'recordReason', 'countRetry', 'touch'],
+          },
+          { target: 'FAILED', actions: ['releaseLease', 'recordReason', 'touch'] },
+        ],
+        REQUEUE: {
+          guard: 'ownPartNotDone',
+          target: 'QUEUED',
+          actions: ['releaseLease', 'recordReason', 'touch'],
+        },
+        CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
+      },
+    },
+    RETRY_WAIT: {
+      on: {
+        RETRY: { target: 'QUEUED', actions: 'touch' },
+        CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
+      },
+    },
+    COMPLETED: { type: 'final' },
+    FAILED: { type: 'final' },
+    CANCELED: { type: 'final' },
+    BLOCKED: { type: 'final' },
+  },
+});
+
+/** The status of a job snapshot. */
+export const jobStatusOf = (value: unknown): JobStatus => value as JobStatus;

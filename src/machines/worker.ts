@@ -1,0 +1,270 @@
+import { assign, setup } from 'xstate';
+import type { WorkerStatus } from '../contracts/worker.ts';
+
+/** Bumped whenever the persisted shape of a worker changes. */
+export const WORKER_MACHINE_VERSION = 1;
+
+/** The states a paused or offline worker returns to. */
+type Resumable = Extract<WorkerStatus, 'IDLE' | 'RUNNING' | 'WAITING' | 'PAUSED' | 'FAILED' | 'RETRYING'>;
+
+export interface WorkerContext {
+  id: string;
+  workspaceId: string;
+  name: string;
+  capabilities: string[];
+  metadata?: Record<string, unknown>;
+  jobId: string | null;
+  /** The state PAUSE left; RESUME goes back there (IDLE when the job ended meanwhile). */
+  pausedFrom: Resumable | null;
+  /** The state a heartbeat lapse left; a heartbeat goes back there while the job's lease is live. */
+  offlineFrom: Resumable | null;
+  /** Deregistered: completes as soon as it holds no job. */
+  draining: boolean;
+  /** A one-shot directive for the next heartbeat (after RESUME). */
+  pendingDirective: 'resume' | null;
+  lastHeartbeatAt: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface WorkerInput {
+  id: string;
+  workspaceId: string;
+  name: string;
+  capabilities: string[];
+  metadata?: Record<string, unknown>;
+  at: number;
+}
+
+export type WorkerEvent =
+  | { type: 'CLAIMED'; at: number; jobId: string }
+  | { type: 'JOB_ENDED'; at: number }
+  | { type: 'ASK'; at: number }
+  | { type: 'ANSWERED'; at: number }
+  | { type: 'PAUSE'; at: number }
+  | { type: 'RESUME'; at: number }
+  | { type: 'CRASH'; at: number; reason: string }
+  | { type: 'RESTART'; at: number }
+  | { type: 'HEARTBEAT'; at: number; leaseLive: boolean }
+  | { type: 'HEARTBEAT_TIMEOUT'; at: number }
+  | { type: 'DRAIN'; at: number }
+  | { type: 'TERMINATE'; at: number; reason?: string };
+
+/** The worker lifecycle of DESIGN §1. */
+export const workerMachine = setup({
+  types: {} as { context: WorkerContext; events: WorkerEvent; input: WorkerInput },
+  guards: {
+    draining: ({ context }) => context.draining,
+    drainingWithoutJob: ({ context }) => context.draining && context.jobId === null,
+    noJob: ({ context }) => context.jobId === null,
+    pausedFromRunning: ({ context }) => context.pausedFrom === 'RUNNING',
+    pausedFromWaiting: ({ context }) => context.pausedFrom === 'WAITING',
+    leaseLiveWithJob: ({ context, event }) =>
+      event.type === 'HEARTBEAT' && event.leaseLive && context.jobId !== null,
+    backToRunning: ({ context, event }) =>
+      event.type === 'HEARTBEAT' &&
+      event.leaseLive &&
+      context.jobId !== null &&
+      context.offlineFrom === 'RUNNING',
+    backToWaiting: ({ context, event }) =>
+      event.type === 'HEARTBEAT' &&
+      event.leaseLive &&
+      context.jobId !== null &&
+      context.offlineFrom === 'WAITING',
+    backToPaused: ({ context }) => context.offlineFrom === 'PAUSED',
+    backToFailed: ({ context, event }) =>
+      event.type === 'HEARTBEAT' &&
+      event.leaseLive &&
+      context.jobId !== null &&
+      context.offlineFrom === 'FAILED',
+    /** The restarted agent's first heartbeat ends OFFLINE too: RETRYING + a live lease → RUNNING. */
+    restartedWithLiveLease: ({ context, event }) =>
+      event.type === 'HEARTBEAT' &&
+      event.leaseLive &&
+      context.jobId !== null &&
+      context.offlineFrom === 'RETRYING',
+  },
+  actions: {
+    touch: assign({ updatedAt: ({ event }) => event.at }),
+    beat: assign({ lastHeartbeatAt: ({ event }) => event.at, pendingDirective: null }),
+    takeJob: assign({
+      jobId: ({ event, context }) => (event.type === 'CLAIMED' ? event.jobId : context.jobId),
+    }),
+    dropJob: assign({ jobId: null }),
+    rememberPausedFrom: assign((_, params: { from: Resumable }) => ({ pausedFrom: params.from })),
+    clearPausedFrom: assign({ pausedFrom: null }),
+    announceResume: assign({ pendingDirective: 'resume' }),
+    rememberOfflineFrom: assign((_, params: { from: Resumable }) => ({ offlineFrom: params.from })),
+    clearOfflineFrom: assign({ offlineFrom: null }),
+    markDraining: assign({ draining: true }),
+    recordError: assign(({ event }) =>
+      event.type === 'CRASH'
+        ? { lastError: event.reason }
+        : event.type === 'TERMINATE'
+          ? { lastError: event.reason ?? null }
+          : {},
+    ),
+  },
+}).createMachine({
+  id: 'worker',
+  initial: 'IDLE',
+  context: ({ input }) => ({
+    id: input.id,
+    workspaceId: input.workspaceId,
+    name: input.name,
+    capabilities: input.capabilities,
+    ...(input.metadata ? { metadata: input.metadata } : {}),
+    jobId: null,
+    pausedFrom: null,
+    offlineFrom: null,
+    draining: false,
+    pendingDirective: null,
+    lastHeartbeatAt: input.at,
+    lastError: null,
+    createdAt: input.at,
+    updatedAt: input.at,
+  }),
+  // TERMINATE is declared on every non-final state, not on the root: in xstate 5.33 a final state still
+  // takes its ancestors' transitions (`snapshot.can()` is true and `machine.transition()` leaves it).
+  states: {
+    IDLE: {
+      on: {
+        HEARTBEAT_TIMEOUT: {
+          target: 'OFFLINE',
+          actions: [{ type: 'rememberOfflineFrom', params: { from: 'IDLE' } }, 'touch'],
+        },
+        CLAIMED: { target: 'RUNNING', actions: ['takeJob', 'touch'] },
+        PAUSE: {
+          target: 'PAUSED',
+          actions: [{ type: 'rememberPausedFrom', params: { from: 'IDLE' } }, 'touch'],
+        },
+        HEARTBEAT: { actions: 'beat' },
+        DRAIN: { target: 'COMPLETED', actions: ['markDraining', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+      },
+    },
+    RUNNING: {
+      on: {
+        HEARTBEAT_TIMEOUT: {
+          target: 'OFFLINE',
+          actions: [{ type: 'rememberOfflineFrom', params: { from: 'RUNNING' } }, 'touch'],
+        },
+        JOB_ENDED: [
+          { guard: 'draining', target: 'COMPLETED', actions: ['dropJob', 'touch'] },
+          { target: 'IDLE', actions: ['dropJob', 'touch'] },
+        ],
+        ASK: { target: 'WAITING', actions: 'touch' },
+        PAUSE: {
+          target: 'PAUSED',
+          actions: [{ type: 'rememberPausedFrom', params: { from: 'RUNNING' } }, 'touch'],
+        },
+        CRASH: { target: 'FAILED', actions: ['recordError', 'touch'] },
+        HEARTBEAT: { actions: 'beat' },
+        DRAIN: { actions: ['markDraining', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+      },
+    },
+    WAITING: {
+      on: {
+        HEARTBEAT_TIMEOUT: {
+          target: 'OFFLINE',
+          actions: [{ type: 'rememberOfflineFrom', params: { from: 'WAITING' } }, 'touch'],
+        },
+        ANSWERED: { target: 'RUNNING', actions: 'touch' },
+        JOB_ENDED: [
+          { guard: 'draining', target: 'COMPLETED', actions: ['dropJob', 'touch'] },
+          { target: 'IDLE', actions: ['dropJob', 'touch'] },
+        ],
+        PAUSE: {
+          target: 'PAUSED',
+          actions: [{ type: 'rememberPausedFrom', params: { from: 'WAITING' } }, 'touch'],
+        },
+        HEARTBEAT: { actions: 'beat' },
+        DRAIN: { actions: ['markDraining', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+      },
+    },
+    PAUSED: {
+      on: {
+        HEARTBEAT_TIMEOUT: {
+          target: 'OFFLINE',
+          actions: [{ type: 'rememberOfflineFrom', params: { from: 'PAUSED' } }, 'touch'],
+        },
+        RESUME: [
+          { guard: 'drainingWithoutJob', target: 'COMPLETED', actions: ['clearPausedFrom', 'touch'] },
+          { guard: 'noJob', target: 'IDLE', actions: ['clearPausedFrom', 'announceResume', 'touch'] },
+          {
+            guard: 'pausedFromRunning',
+            target: 'RUNNING',
+            actions: ['clearPausedFrom', 'announceResume', 'touch'],
+          },
+          {
+            guard: 'pausedFromWaiting',
+            target: 'WAITING',
+            actions: ['clearPausedFrom', 'announceResume', 'touch'],
+          },
+          { target: 'IDLE', actions: ['clearPausedFrom', 'announceResume', 'touch'] },
+        ],
+        JOB_ENDED: { actions: ['dropJob', 'touch'] },
+        HEARTBEAT: { actions: 'beat' },
+        DRAIN: { actions: ['markDraining', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+      },
+    },
+    FAILED: {
+      on: {
+        HEARTBEAT_TIMEOUT: {
+          target: 'OFFLINE',
+          actions: [{ type: 'rememberOfflineFrom', params: { from: 'FAILED' } }, 'touch'],
+        },
+        RESTART: { target: 'RETRYING', actions: 'touch' },
+        JOB_ENDED: { actions: ['dropJob', 'touch'] },
+        DRAIN: { actions: ['markDraining', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+      },
+    },
+    RETRYING: {
+      on: {
+        HEARTBEAT_TIMEOUT: {
+          target: 'OFFLINE',
+          actions: [{ type: 'rememberOfflineFrom', params: { from: 'RETRYING' } }, 'touch'],
+        },
+        HEARTBEAT: [
+          { guard: 'leaseLiveWithJob', target: 'RUNNING', actions: ['beat', 'touch'] },
+          { guard: 'draining', target: 'COMPLETED', actions: ['beat', 'dropJob', 'touch'] },
+          { target: 'IDLE', actions: ['beat', 'dropJob', 'touch'] },
+        ],
+        JOB_ENDED: { actions: ['dropJob', 'touch'] },
+        DRAIN: { actions: ['markDraining', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+      },
+    },
+    OFFLINE: {
+      on: {
+        HEARTBEAT: [
+          { guard: 'backToPaused', target: 'PAUSED', actions: ['beat', 'clearOfflineFrom', 'touch'] },
+          { guard: 'backToRunning', target: 'RUNNING', actions: ['beat', 'clearOfflineFrom', 'touch'] },
+          { guard: 'backToWaiting', target: 'WAITING', actions: ['beat', 'clearOfflineFrom', 'touch'] },
+          { guard: 'backToFailed', target: 'FAILED', actions: ['beat', 'clearOfflineFrom', 'touch'] },
+          {
+            guard: 'restartedWithLiveLease',
+            target: 'RUNNING',
+            actions: ['beat', 'clearOfflineFrom', 'touch'],
+          },
+          {
+            guard: 'draining',
+            target: 'COMPLETED',
+            actions: ['beat', 'clearOfflineFrom', 'dropJob', 'touch'],
+          },
+          { target: 'IDLE', actions: ['beat', 'clearOfflineFrom', 'dropJob', 'touch'] },
+        ],
+        JOB_ENDED: { actions: ['dropJob', 'touch'] },
+        DRAIN: { actions: ['markDraining', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+      },
+    },
+    COMPLETED: { type: 'final' },
+    TERMINATED: { type: 'final' },
+  },
+});

@@ -1,0 +1,114 @@
+import type { InspectionEvent, Observer } from 'xstate';
+import { systemClock, type Clock } from './core/clock.ts';
+import { OverseerError } from './core/errors.ts';
+import { createUlidGenerator, type IdGenerator } from './core/ids.ts';
+import { createLogger, type Logger } from './core/log.ts';
+import { RuntimeConfigSchema, type RuntimeConfig, type RuntimeConfigInput } from './contracts/config.ts';
+import { ActorHost } from './actors/actor-host.ts';
+import type { Migrations } from './actors/migrations.ts';
+import { runRetention, type RetentionReport } from './actors/retention.ts';
+import { registerSessionTimers } from './actors/services/sessions.ts';
+import type { RuntimeSettings } from './actors/settings.ts';
+import { createDispatch, type Dispatch } from './api/dispatch.ts';
+import { parse } from './api/validation.ts';
+import { LmdbStore } from './store/lmdb-store.ts';
+import type { Bus } from './transport/bus.ts';
+import { InProcessBus } from './transport/in-process-bus.ts';
+
+/** Everything `createOverseer` accepts: the serializable config plus injected parts. */
+export interface OverseerOptions extends RuntimeConfigInput {
+  /** Time source (tests pass a simulated clock). Default: the system clock. */
+  clock?: Clock;
+  /** A pino logger. Default: JSON to stdout at `logLevel`. */
+  logger?: Logger;
+  /** An XState inspection observer handed to every actor (e.g. `createBrowserInspector().inspect`). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Id minting. Default: monotonic ULIDs on the clock. */
+  ids?: IdGenerator;
+  /** The bus. Default: in-process. */
+  bus?: Bus;
+  /** Snapshot migrations by kind and from-version. */
+  migrations?: Migrations;
+}
+
+/** The composed runtime: host, command dispatch and housekeeping. */
+export interface Runtime {
+  readonly config: RuntimeConfig;
+  readonly host: ActorHost;
+  readonly bus: Bus;
+  readonly log: Logger;
+  readonly dispatch: Dispatch;
+  readonly settings: RuntimeSettings;
+  /** Runs one retention pass now. */
+  retain(): Promise<RetentionReport>;
+  close(): Promise<void>;
+}
+
+/** The composition root (DESIGN §2): validates the config and wires clock, ids, logger, store, bus and host. */
+export async function createRuntime(options: OverseerOptions = {}): Promise<Runtime> {
+  const { clock = systemClock, logger, inspect, ids, bus: givenBus, migrations, ...raw } = options;
+  const config = parse(RuntimeConfigSchema, raw);
+  const log = logger ?? createLogger(config.logLevel);
+  const store = LmdbStore.open({
+    dataDir: config.dataDir,
+    durability: config.durability,
+    now: clock.now(),
+    ...config.lmdb,
+  });
+  const bus = givenBus ?? new InProcessBus(log);
+  let host: ActorHost;
+  try {
+    host = await ActorHost.open({
+      store,
+      clock,
+      ids: ids ?? createUlidGenerator(() => clock.now()),
+      log,
+      bus,
+      ...(inspect ? { inspect } : {}),
+      passivateAfterMs: config.passivateAfterMs,
+      idempotencyTtlMs: config.idempotencyTtlMs,
+      ...(migrations ? { migrations } : {}),
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  registerSessionTimers(host);
+  const settings: RuntimeSettings = {
+    heartbeatTimeoutMs: config.heartbeatTimeoutSeconds * 1000,
+    sessionIdleTimeoutMs: config.session.idleTimeoutSeconds * 1000,
+    sessionMaxAgeMs: config.session.maxAgeSeconds * 1000,
+  };
+  const dispatch = createDispatch(host, settings);
+  const retain = () => runRetention(host, { journalRetentionMs: config.journalRetentionMs });
+  let retentionHandle: unknown = null;
+  let closed = false;
+  const scheduleRetention = () => {
+    retentionHandle = clock.setTimeout(() => {
+      retain()
+        .catch((err: unknown) => log.warn({ err }, 'retention failed'))
+        .finally(() => {
+          if (!closed) scheduleRetention();
+        });
+    }, config.retentionIntervalMs);
+  };
+  scheduleRetention();
+  return {
+    config,
+    host,
+    bus,
+    log,
+    dispatch,
+    settings,
+    retain,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (retentionHandle !== null) clock.clearTimeout(retentionHandle);
+      await host.close();
+      if (!givenBus) await bus.close();
+    },
+  };
+}
+
+export { OverseerError };

@@ -1,0 +1,117 @@
+import { mkdirSync } from 'node:fs';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { OverseerError } from '../core/errors.ts';
+import {
+  DB_NAMES,
+  type DbName,
+  type Durability,
+  type Key,
+  type RangeOptions,
+  type Store,
+  type Write,
+} from './store.ts';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
+
+/** Settings a caller may pass to LMDB. Unsafe ones are refused, never silently applied. */
+export interface LmdbStoreOptions {
+  dataDir: string;
+  durability: Durability;
+  now: number;
+  /** Maximum size of the map in bytes (LMDB grows it as needed on Linux). */
+  mapSize?: number | undefined;
+  /** Refused: each would lose acknowledged work on a crash. */
+  noSync?: boolean | undefined;
+  noMetaSync?: boolean | undefined;
+  useWritemap?: boolean | undefined;
+}
+
+const UNSAFE = ['noSync', 'noMetaSync', 'useWritemap'] as const;
+
+/** The LMDB implementation of the store: one environment per data dir, the databases of DESIGN §4. */
+export class LmdbStore implements Store {
+  readonly durability: Durability;
+  private readonly root: RootDatabase;
+  private readonly dbs: Record<DbName, Database>;
+  private readonly lock: DataDirLock;
+  private closed = false;
+
+  private constructor(
+    root: RootDatabase,
+    dbs: Record<DbName, Database>,
+    lock: DataDirLock,
+    durability: Durability,
+  ) {
+    this.root = root;
+    this.dbs = dbs;
+    this.lock = lock;
+    this.durability = durability;
+  }
+
+  /** Takes the data dir's LOCK and opens the environment. */
+  static open(options: LmdbStoreOptions): LmdbStore {
+    const unsafe = UNSAFE.filter((name) => options[name] !== undefined && options[name] !== false);
+    if (unsafe.length > 0) {
+      throw new OverseerError(
+        'VALIDATION_FAILED',
+        `LMDB options ${unsafe.join(', ')} are refused: they lose acknowledged work.`,
+        {
+          paths: unsafe,
+        },
+      );
+    }
+    mkdirSync(options.dataDir, { recursive: true });
+    const lock = acquireDataDirLock(options.dataDir, options.now);
+    try {
+      const root = open({
+        path: options.dataDir,
+        maxDbs: 16,
+        ...(options.mapSize ? { mapSize: options.mapSize } : {}),
+        compression: false,
+      });
+      const dbs = Object.fromEntries(DB_NAMES.map((name) => [name, root.openDB({ name })])) as Record<
+        DbName,
+        Database
+      >;
+      return new LmdbStore(root, dbs, lock, options.durability);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  get(db: DbName, key: Key): unknown {
+    return this.dbs[db].get(key as (string | number)[]);
+  }
+
+  range(db: DbName, options: RangeOptions): Iterable<{ key: Key; value: unknown }> {
+    return this.dbs[db].getRange(options as never) as Iterable<{ key: Key; value: unknown }>;
+  }
+
+  keys(db: DbName, options: RangeOptions): Iterable<Key> {
+    return this.dbs[db].getKeys(options as never) as Iterable<Key>;
+  }
+
+  async commit(writes: readonly Write[]): Promise<void> {
+    if (this.closed) throw new OverseerError('STORAGE_UNAVAILABLE', 'The store is closed.');
+    const dbs = this.dbs;
+    await this.root.transaction(() => {
+      for (const w of writes) {
+        const db = dbs[w.db];
+        if (w.value === undefined) void db.remove(w.key as (string | number)[]);
+        else void db.put(w.key as (string | number)[], w.value);
+      }
+    });
+  }
+
+  async flushed(): Promise<void> {
+    await this.root.flushed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.root.flushed;
+    await this.root.close();
+    this.lock.release();
+  }
+}
