@@ -1,12 +1,6 @@
 #!/usr/bin/env node
-// Launches the TypeScript CLI through tsx, so the package runs without a build step.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const r = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...process.argv.slice(2)],
-  { stdio: 'inherit' },
-);
-process.exit(r.status ?? 1);
+// Runs the TypeScript CLI in this process through tsx, so the package needs no build step.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../src/cli/main.ts');

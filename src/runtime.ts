@@ -80,7 +80,15 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
     sessionMaxAgeMs: config.session.maxAgeSeconds * 1000,
   };
   const dispatch = createDispatch(host, settings);
-  const retain = () => runRetention(host, { journalRetentionMs: config.journalRetentionMs });
+  // One pass at a time: a pass asked for while another runs starts after it.
+  let lastPass: Promise<unknown> = Promise.resolve();
+  const retain = () => {
+    const pass = lastPass
+      .catch(() => undefined)
+      .then(() => runRetention(host, { journalRetentionMs: config.journalRetentionMs }));
+    lastPass = pass;
+    return pass;
+  };
   let retentionHandle: unknown = null;
   let closed = false;
   const scheduleRetention = () => {

@@ -84,6 +84,12 @@ export class CommitPipeline {
     }, 50).unref();
   }
 
+  /** Commits deferred housekeeping now and waits for every open batch. */
+  async flushDeferred(): Promise<void> {
+    if (this.deferred.length > 0 && !this.stopped) this.current();
+    await this.idle();
+  }
+
   /** Id of the newest batch opened so far (open, committing or done). */
   get latestId(): number {
     return this.nextId - 1;

@@ -22,6 +22,8 @@ export interface RetentionReport {
 export async function runRetention(host: ActorHost, options: RetentionOptions): Promise<RetentionReport> {
   const report: RetentionReport = { idempotencyKeys: 0, journalRecords: 0 };
   const now = host.clock.now();
+  // Outbox entries already published are marked done first, so they do not hold the journal back.
+  await host.pipeline.flushDeferred();
   for (const ws of host.workspaces()) {
     for (;;) {
       const writes = host.idempotency.expired(ws, now, RETENTION_BATCH / 2);
