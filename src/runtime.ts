@@ -8,7 +8,9 @@ import { ActorHost } from './actors/actor-host.ts';
 import type { Migrations } from './actors/migrations.ts';
 import { runRetention, type RetentionReport } from './actors/retention.ts';
 import { registerSessionTimers } from './actors/services/sessions.ts';
-import type { RuntimeSettings } from './actors/settings.ts';
+import type { RuntimeSettings, ServiceEnv } from './actors/settings.ts';
+import { registerJobTimers } from './actors/services/queue.ts';
+import { WorkRegistry } from './actors/work/work-state.ts';
 import { createDispatch, type Dispatch } from './api/dispatch.ts';
 import { parse } from './api/validation.ts';
 import { LmdbStore } from './store/lmdb-store.ts';
@@ -39,6 +41,7 @@ export interface Runtime {
   readonly log: Logger;
   readonly dispatch: Dispatch;
   readonly settings: RuntimeSettings;
+  readonly env: ServiceEnv;
   /** Runs one retention pass now. */
   retain(): Promise<RetentionReport>;
   close(): Promise<void>;
@@ -73,13 +76,18 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
     await store.close();
     throw err;
   }
-  registerSessionTimers(host);
   const settings: RuntimeSettings = {
     heartbeatTimeoutMs: config.heartbeatTimeoutSeconds * 1000,
     sessionIdleTimeoutMs: config.session.idleTimeoutSeconds * 1000,
     sessionMaxAgeMs: config.session.maxAgeSeconds * 1000,
+    resources: config.resources,
   };
-  const dispatch = createDispatch(host, settings);
+  const work = new WorkRegistry(store, config.resources);
+  host.onReset(() => work.reset());
+  const env: ServiceEnv = { settings, work, random: Math.random };
+  registerSessionTimers(host);
+  registerJobTimers(host, env);
+  const dispatch = createDispatch(host, env);
   // One pass at a time: a pass asked for while another runs starts after it.
   let lastPass: Promise<unknown> = Promise.resolve();
   const retain = () => {
@@ -108,6 +116,7 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
     log,
     dispatch,
     settings,
+    env,
     retain,
     async close() {
       if (closed) return;

@@ -9,7 +9,12 @@ describe('the error table', () => {
     doc
       .split('\n')
       .filter((line) => /^\|\s*`[A-Z_]+`/.test(line))
-      .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()))
+      .map((line) =>
+        line
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim()),
+      )
       .map((cells) => [cells[0]!.replaceAll('`', ''), cells] as const),
   );
 

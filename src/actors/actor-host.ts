@@ -75,6 +75,9 @@ export class ActorHost implements TxHost {
   private readonly live = new Map<string, LiveActor>();
   private readonly seqs = new Map<string, number>();
   private readonly timerHandlers = new Map<string, TimerHandler>();
+  private readonly resetHandlers: (() => void)[] = [];
+  /** Actors per status, per (workspace, kind): kept from the journal, persisted in meta. */
+  private readonly counts = new Map<string, Record<string, number>>();
   private passivationHandle: unknown = null;
   private closed = false;
   /** Batches that hold journal records, per workspace: ws → records in seq order. */
@@ -114,6 +117,11 @@ export class ActorHost implements TxHost {
       await batch.durable;
     }
     this.timers.start();
+  }
+
+  /** Registers what to drop when memory is rebuilt from LMDB after a failed commit. */
+  onReset(fn: () => void): void {
+    this.resetHandlers.push(fn);
   }
 
   /** Registers what a timer named `name` does when it fires (default: deliver its event to its actor). */
@@ -239,6 +247,13 @@ export class ActorHost implements TxHost {
         ),
       );
     }
+    for (const fn of tx.afterMerge) {
+      try {
+        fn();
+      } catch (err) {
+        this.log.error({ err, command: req.command }, 'after-merge hook failed');
+      }
+    }
     await batch.durable;
     return answer;
   }
@@ -255,6 +270,7 @@ export class ActorHost implements TxHost {
       if (!list) byWs.set(record.workspaceId, (list = []));
       list.push(record);
     }
+    if (tx.records.length > 0) this.countStatuses(batch, tx.records);
     for (const op of tx.timerOps) {
       batch.writes.push(
         ...(op.op === 'set' ? this.timers.set(op.entry) : this.timers.cancel(tx.ws, op.kind, op.id, op.name)),
@@ -269,6 +285,48 @@ export class ActorHost implements TxHost {
     }
     batch.afterDurable.push(...tx.afterDurable);
     return batch;
+  }
+
+  /** Counts actors by status from the states they enter and leave; the totals are written with the batch. */
+  private countStatuses(
+    batch: Batch,
+    records: readonly { workspaceId: string; kind: EntityKind; from: string | null; to: string }[],
+  ): void {
+    let changed = countChanges.get(batch);
+    if (!changed) {
+      countChanges.set(batch, (changed = new Set()));
+      batch.finalizers.push(() => {
+        for (const key of changed!) {
+          const [ws, kind] = key.split('\u0000') as [string, string];
+          batch.writes.push({ db: 'meta', key: ['counts', ws, kind], value: { ...this.counts.get(key) } });
+        }
+      });
+    }
+    for (const r of records) {
+      if (r.from === r.to) continue;
+      const key = `${r.workspaceId}\u0000${r.kind}`;
+      const counts = this.countsOf(r.workspaceId, r.kind);
+      if (r.from !== null) counts[r.from] = (counts[r.from] ?? 0) - 1;
+      counts[r.to] = (counts[r.to] ?? 0) + 1;
+      changed.add(key);
+    }
+  }
+
+  private countsOf(ws: string, kind: EntityKind): Record<string, number> {
+    const key = `${ws}\u0000${kind}`;
+    let counts = this.counts.get(key);
+    if (!counts) {
+      counts = {
+        ...((this.store.get('meta', ['counts', ws, kind]) as Record<string, number> | undefined) ?? {}),
+      };
+      this.counts.set(key, counts);
+    }
+    return counts;
+  }
+
+  /** How many actors of a kind are in each status (statuses with none are left out). */
+  statusCounts(ws: string, kind: EntityKind): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.countsOf(ws, kind)).filter(([, n]) => n > 0));
   }
 
   /** Sets up a new batch: snapshots of dirty actors and outbox entries are written when it closes. */
@@ -454,8 +512,10 @@ export class ActorHost implements TxHost {
     for (const entry of this.live.values()) entry.actor.stop();
     this.live.clear();
     this.seqs.clear();
+    this.counts.clear();
     this.idempotency.clear();
     this.timers.clear();
+    for (const fn of this.resetHandlers) fn();
     if (this.closed) return;
     try {
       const writes = this.timers.load(this.store, this.clock.now());
@@ -480,6 +540,7 @@ export class ActorHost implements TxHost {
 }
 
 const dirtyLists = new WeakMap<Batch, LiveActor[]>();
+const countChanges = new WeakMap<Batch, Set<string>>();
 function dirty(batch: Batch): LiveActor[] {
   let list = dirtyLists.get(batch);
   if (!list) dirtyLists.set(batch, (list = []));

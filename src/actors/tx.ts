@@ -50,6 +50,10 @@ export class Tx {
   readonly timerOps: TimerOp[] = [];
   readonly writes: Write[] = [];
   readonly afterDurable: (() => void)[] = [];
+  /** Runs right after the unit merged into its batch (wakes parked claimers into the same batch). */
+  readonly afterMerge: (() => void)[] = [];
+  /** Undoes changes to in-memory indexes (queue, ledger) if the unit throws; run in reverse. */
+  private readonly undos: (() => void)[] = [];
   /** Actors this unit changed, with the snapshot each had before (null: created here). */
   readonly touched = new Map<string, { entry: LiveActor; before: AnyMachineSnapshot | null }>();
   private readonly host: TxHost;
@@ -170,8 +174,19 @@ export class Tx {
     this.afterDurable.push(fn);
   }
 
+  /** Runs once the unit has merged into its batch. */
+  onMerged(fn: () => void): void {
+    this.afterMerge.push(fn);
+  }
+
+  /** Registers how to undo an in-memory change if the unit throws. */
+  onRevert(fn: () => void): void {
+    this.undos.push(fn);
+  }
+
   /** Undoes everything this unit did to memory. */
   revert(): void {
+    for (const undo of this.undos.splice(0).reverse()) undo();
     for (const { entry, before } of [...this.touched.values()].reverse()) this.host.revert(entry, before);
     this.touched.clear();
   }

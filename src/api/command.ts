@@ -1,13 +1,13 @@
 import type { z } from 'zod';
 import type { Scope } from '../contracts/scopes.ts';
 import type { ActorHost } from '../actors/actor-host.ts';
-import type { RuntimeSettings } from '../actors/settings.ts';
+import type { ServiceEnv } from '../actors/settings.ts';
 import type { Tx } from '../actors/tx.ts';
 
 /** What a command runs with. */
 export interface CommandContext {
   host: ActorHost;
-  settings: RuntimeSettings;
+  env: ServiceEnv;
   ws: string;
   principal: string;
   idempotencyKey?: string | undefined;
@@ -43,7 +43,7 @@ export function mutation<S extends z.ZodType, O>(
   scopes: readonly Scope[],
   input: S,
   summary: string,
-  apply: (tx: Tx, input: z.output<S>, settings: RuntimeSettings) => O,
+  apply: (tx: Tx, input: z.output<S>, env: ServiceEnv) => O,
 ): CommandDef<S, O> {
   return {
     name,
@@ -60,7 +60,7 @@ export function mutation<S extends z.ZodType, O>(
           idempotencyKey: ctx.idempotencyKey,
           payload: parsed,
         },
-        (tx) => apply(tx, parsed, ctx.settings),
+        (tx) => apply(tx, parsed, ctx.env),
       ),
   };
 }

@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { OverseerError } from '../core/errors.ts';
 import { IdSchema } from '../contracts/common.ts';
 import { JobListSchema, JobSubmitSchema } from '../contracts/job.ts';
-import { EventListSchema } from '../contracts/journal.ts';
+import { EventListSchema, type EntityKind } from '../contracts/journal.ts';
+import {
+  ClaimSchema,
+  CompleteSchema,
+  EnqueueSchema,
+  FailSchema,
+  JobUpdateSchema,
+} from '../contracts/queue.ts';
+import { AllocateSchema, ReleaseSchema } from '../contracts/resources.ts';
 import { SessionOpenSchema } from '../contracts/session.ts';
 import {
   CrashReportSchema,
@@ -10,7 +18,11 @@ import {
   WorkerListSchema,
   WorkerRegisterSchema,
 } from '../contracts/worker.ts';
-import { cancelJob, enqueueJob, submitJob } from '../actors/services/jobs.ts';
+import type { ActorHost } from '../actors/actor-host.ts';
+import { cancelJob, releaseJob, submitJob, updateJob } from '../actors/services/jobs.ts';
+import { claim, complete, fail } from '../actors/services/queue.ts';
+import { allocate, release } from '../actors/services/resources.ts';
+import { closeSession, idleSession, openSession, touchSession } from '../actors/services/sessions.ts';
 import {
   deregisterWorker,
   heartbeat,
@@ -21,16 +33,15 @@ import {
   resumeWorker,
   terminateWorker,
 } from '../actors/services/workers.ts';
-import { closeSession, idleSession, openSession, touchSession } from '../actors/services/sessions.ts';
 import { jobView, sessionView, workerView, type Viewable } from '../actors/views.ts';
-import type { ActorHost } from '../actors/actor-host.ts';
-import type { EntityKind } from '../contracts/journal.ts';
 import { mutation, query, type CommandDef } from './command.ts';
+import { claimWithWait, allocateWithWait } from './long-poll.ts';
 
 const JobRef = z.object({ jobId: IdSchema });
 const WorkerRef = z.object({ workerId: IdSchema });
 const SessionRef = z.object({ sessionId: IdSchema });
 const Reason = z.object({ reason: z.string().min(1).max(10_000).optional() });
+const Empty = z.object({});
 
 async function viewOrNotFound<T>(
   host: ActorHost,
@@ -44,19 +55,28 @@ async function viewOrNotFound<T>(
   return view(snapshot);
 }
 
+const heartbeatCommand = (name: string) =>
+  mutation(
+    name,
+    ['queue:work'],
+    WorkerRef.extend(HeartbeatSchema.shape),
+    'Keep a worker alive (and extend its lease); answers its directive.',
+    (tx, input, env) => heartbeat(tx, env, input.workerId, input.leaseToken),
+  );
+
 /** Every command of the runtime. HTTP routes and NATS endpoints are adapters over this table. */
 export const commands = [
   // ── jobs ──
-  mutation('jobs.submit', ['jobs:write'], JobSubmitSchema, 'Submit a job.', (tx, input) =>
-    submitJob(tx, input),
+  mutation('jobs.submit', ['jobs:write'], JobSubmitSchema, 'Submit a job.', (tx, input, env) =>
+    submitJob(tx, env, input),
   ),
   mutation(
     'jobs.submitMany',
-    ['jobs:write'],
+    ['jobs:write', 'queue:work'],
     z.object({ jobs: z.array(JobSubmitSchema).min(1).max(1000) }),
-    'Submit many jobs in one commit.',
-    (tx, input) => ({
-      jobs: input.jobs.map((job) => submitJob(tx, job)),
+    'Submit many jobs in one commit (a worker submits its children this way).',
+    (tx, input, env) => ({
+      jobs: input.jobs.map((job) => submitJob(tx, env, job)),
     }),
   ),
   query('jobs.get', ['jobs:read'], JobRef, 'Get a job.', (ctx, input) =>
@@ -84,27 +104,112 @@ export const commands = [
     },
   ),
   mutation(
+    'jobs.update',
+    ['jobs:write'],
+    JobUpdateSchema,
+    'Edit title, description or priority of a job not yet RUNNING.',
+    (tx, input, env) =>
+      updateJob(tx, env, input.jobId, {
+        title: input.title,
+        description: input.description,
+        priority: input.priority,
+      }),
+  ),
+  mutation(
     'jobs.cancel',
     ['jobs:write'],
     JobRef.extend(Reason.shape),
-    'Cancel a job (and its descendants).',
-    (tx, input) => cancelJob(tx, input.jobId, input.reason),
+    'Cancel a job and its descendants.',
+    (tx, input, env) => cancelJob(tx, env, input.jobId, input.reason),
   ),
+
+  // ── queue ──
   mutation(
     'queue.enqueue',
     ['queue:work', 'jobs:write'],
-    JobRef,
+    EnqueueSchema,
     'Release a held job to the queue.',
-    (tx, input) => enqueueJob(tx, input.jobId),
+    (tx, input, env) => releaseJob(tx, env, input.jobId),
+  ),
+  {
+    name: 'queue.claim',
+    summary: 'Claim the next job the worker can run; waits up to waitMs for one.',
+    input: ClaimSchema,
+    scopes: ['queue:work'],
+    mutates: true,
+    run: (ctx, input) => claimWithWait(ctx, input, (tx) => claim(tx, ctx.env, input.workerId)),
+  } satisfies CommandDef<typeof ClaimSchema>,
+  mutation(
+    'queue.complete',
+    ['queue:work'],
+    CompleteSchema,
+    "Report the worker's part of a job done (claimNext: and claim the next).",
+    (tx, input, env) => complete(tx, env, input),
+  ),
+  mutation(
+    'queue.fail',
+    ['queue:work'],
+    FailSchema,
+    'Report a job failed (retried with backoff when retryable).',
+    (tx, input, env) => fail(tx, env, input),
+  ),
+  heartbeatCommand('queue.heartbeat'),
+  query(
+    'queue.stats',
+    ['queue:work', 'jobs:read', 'supervisor:read'],
+    Empty,
+    'Queue depth by priority and job counts by status.',
+    async (ctx) => {
+      await ctx.host.pipeline.settled();
+      return {
+        depth: ctx.env.work.get(ctx.ws).queue.depthByPriority(),
+        jobs: ctx.host.statusCounts(ctx.ws, 'job'),
+      };
+    },
+  ),
+
+  // ── resources ──
+  query(
+    'resources.quotas',
+    ['resources:read'],
+    Empty,
+    'Quotas per depth and per workspace, and pool sizes.',
+    (ctx) =>
+      Promise.resolve({
+        depth: ctx.env.settings.resources.depth,
+        workspace: ctx.env.settings.resources.workspace,
+        pools: ctx.env.settings.resources.pools,
+      }),
+  ),
+  query(
+    'resources.usage',
+    ['resources:read'],
+    Empty,
+    'Usage per depth and per workspace, pools and locks held.',
+    async (ctx) => {
+      await ctx.host.pipeline.settled();
+      return ctx.env.work.get(ctx.ws).ledger.usage();
+    },
+  ),
+  {
+    name: 'resources.allocate',
+    summary: "Add named resources to a RUNNING job's allocation; waits up to waitMs (FIFO) while busy.",
+    input: AllocateSchema,
+    scopes: ['resources:write', 'queue:work'],
+    mutates: true,
+    run: (ctx, input) => allocateWithWait(ctx, input, (tx, mayWait) => allocate(tx, ctx.env, input, mayWait)),
+  } satisfies CommandDef<typeof AllocateSchema>,
+  mutation(
+    'resources.release',
+    ['resources:write', 'queue:work'],
+    ReleaseSchema,
+    "Free part of a job's allocation early.",
+    (tx, input, env) => release(tx, env, input),
   ),
 
   // ── workers ──
-  mutation(
-    'workers.register',
-    ['queue:work'],
-    WorkerRegisterSchema,
-    'Register a worker.',
-    (tx, input, settings) => registerWorker(tx, input, settings),
+  mutation('workers.register', ['queue:work'], WorkerRegisterSchema, 'Register a worker.', (tx, input, env) =>
+    registerWorker(tx, env, input),
   ),
   query('workers.get', ['supervisor:read'], WorkerRef, 'Get a worker.', (ctx, input) =>
     viewOrNotFound(ctx.host, ctx.ws, 'worker', input.workerId, workerView),
@@ -123,46 +228,40 @@ export const commands = [
       return { workers: page.items.map(workerView), nextCursor: page.nextCursor };
     },
   ),
-  mutation(
-    'workers.heartbeat',
-    ['queue:work'],
-    WorkerRef.extend(HeartbeatSchema.shape),
-    'Keep a worker alive; answers its directive.',
-    (tx, input, settings) => heartbeat(tx, input.workerId, settings),
-  ),
+  heartbeatCommand('workers.heartbeat'),
   mutation(
     'workers.pause',
     ['supervisor:write'],
     WorkerRef,
     'Pause a worker at its next safe point.',
-    (tx, input, s) => pauseWorker(tx, input.workerId, s),
+    (tx, input, env) => pauseWorker(tx, env, input.workerId),
   ),
-  mutation('workers.resume', ['supervisor:write'], WorkerRef, 'Resume a paused worker.', (tx, input, s) =>
-    resumeWorker(tx, input.workerId, s),
+  mutation('workers.resume', ['supervisor:write'], WorkerRef, 'Resume a paused worker.', (tx, input, env) =>
+    resumeWorker(tx, env, input.workerId),
   ),
   mutation(
     'workers.terminate',
     ['supervisor:write'],
     WorkerRef.extend(Reason.shape),
-    'Terminate a worker.',
-    (tx, input, s) => terminateWorker(tx, input.workerId, s, input.reason),
+    'Terminate a worker (its job is re-queued).',
+    (tx, input, env) => terminateWorker(tx, env, input.workerId, input.reason),
   ),
   mutation(
     'workers.reportCrash',
     ['queue:work'],
     WorkerRef.extend(CrashReportSchema.shape),
     'Report that the agent crashed.',
-    (tx, input, s) => reportCrash(tx, input.workerId, input.reason, s),
+    (tx, input, env) => reportCrash(tx, env, input.workerId, input.reason),
   ),
-  mutation('workers.restart', ['queue:work'], WorkerRef, 'Restart a failed worker.', (tx, input, s) =>
-    restartWorker(tx, input.workerId, s),
+  mutation('workers.restart', ['queue:work'], WorkerRef, 'Restart a failed worker.', (tx, input, env) =>
+    restartWorker(tx, env, input.workerId),
   ),
   mutation(
     'workers.deregister',
     ['queue:work'],
     WorkerRef,
     'Drain a worker: it completes when it holds no job.',
-    (tx, input, s) => deregisterWorker(tx, input.workerId, s),
+    (tx, input, env) => deregisterWorker(tx, env, input.workerId),
   ),
 
   // ── sessions ──
@@ -171,7 +270,7 @@ export const commands = [
     ['queue:work'],
     SessionOpenSchema,
     'Open an agent session bound to a worker.',
-    (tx, input, s) => openSession(tx, input, s),
+    (tx, input, env) => openSession(tx, env, input),
   ),
   query('sessions.get', ['supervisor:read', 'queue:work'], SessionRef, 'Get a session.', (ctx, input) =>
     viewOrNotFound(ctx.host, ctx.ws, 'session', input.sessionId, sessionView),
@@ -179,8 +278,8 @@ export const commands = [
   mutation('sessions.touch', ['queue:work'], SessionRef, 'Report session activity (ACTIVE).', (tx, input) =>
     touchSession(tx, input.sessionId),
   ),
-  mutation('sessions.idle', ['queue:work'], SessionRef, 'Report the session idle (IDLE).', (tx, input, s) =>
-    idleSession(tx, input.sessionId, s),
+  mutation('sessions.idle', ['queue:work'], SessionRef, 'Report the session idle (IDLE).', (tx, input, env) =>
+    idleSession(tx, env, input.sessionId),
   ),
   mutation(
     'sessions.close',

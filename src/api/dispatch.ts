@@ -1,6 +1,6 @@
 import { OverseerError } from '../core/errors.ts';
 import type { ActorHost } from '../actors/actor-host.ts';
-import type { RuntimeSettings } from '../actors/settings.ts';
+import type { ServiceEnv } from '../actors/settings.ts';
 import { IdempotencyKeySchema } from '../contracts/common.ts';
 import { commandTable } from './commands.ts';
 import { parse, parseWorkspaceId } from './validation.ts';
@@ -19,7 +19,7 @@ export type Dispatch = (
   options: DispatchOptions,
 ) => Promise<unknown>;
 
-export function createDispatch(host: ActorHost, settings: RuntimeSettings): Dispatch {
+export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
   return async (name, workspaceId, input, options) => {
     const command = commandTable.get(name);
     if (!command) throw new OverseerError('NOT_FOUND', `No command ${name}.`, { command: name });
@@ -30,7 +30,7 @@ export function createDispatch(host: ActorHost, settings: RuntimeSettings): Disp
     return command.run(
       {
         host,
-        settings,
+        env,
         ws,
         principal: options.principal,
         idempotencyKey: command.mutates ? idempotencyKey : undefined,

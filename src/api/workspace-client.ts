@@ -4,6 +4,9 @@ import type { EventListQuery, JournalRecord } from '../contracts/journal.ts';
 import type { Session, SessionOpenInput } from '../contracts/session.ts';
 import type { Worker, WorkerListQuery, WorkerRegisterInput } from '../contracts/worker.ts';
 import type { HeartbeatAnswer } from '../actors/services/workers.ts';
+import type { ClaimAnswer } from '../actors/services/queue.ts';
+import type { Allocation, Quota, Usage } from '../contracts/resources.ts';
+import type { ResourceRequest, Priority } from '../contracts/job.ts';
 import type { Dispatch } from './dispatch.ts';
 import { parseWorkspaceId } from './validation.ts';
 
@@ -19,9 +22,45 @@ export interface WorkspaceClient {
     get(jobId: string): Promise<Job>;
     list(query?: JobListQuery): Promise<Page<'jobs', Job>>;
     cancel(jobId: string, options?: CommandOptions & { reason?: string }): Promise<Job>;
+    update(
+      jobId: string,
+      patch: { title?: string; description?: string; priority?: Priority },
+      options?: CommandOptions,
+    ): Promise<Job>;
   };
   queue: {
     enqueue(input: { jobId: string }, options?: CommandOptions): Promise<Job>;
+    claim(input: { workerId: string; waitMs?: number }, options?: CommandOptions): Promise<ClaimAnswer>;
+    complete(
+      input: { jobId: string; leaseToken: string; result?: unknown; claimNext?: boolean },
+      options?: CommandOptions,
+    ): Promise<{ job: Job; next?: ClaimAnswer }>;
+    fail(
+      input: { jobId: string; leaseToken: string; reason: string; retryable?: boolean },
+      options?: CommandOptions,
+    ): Promise<Job>;
+    heartbeat(
+      input: { workerId: string; leaseToken?: string },
+      options?: CommandOptions,
+    ): Promise<HeartbeatAnswer>;
+    stats(): Promise<{ depth: Record<Priority, number>; jobs: Record<string, number> }>;
+  };
+  resources: {
+    quotas(): Promise<{ depth: Quota[]; workspace: Quota; pools: Record<string, number> }>;
+    usage(): Promise<{
+      byDepth: Usage[];
+      workspace: Usage;
+      pools: Record<string, { size: number; used: number }>;
+      locks: Record<string, string>;
+    }>;
+    allocate(
+      input: { jobId: string; resources: ResourceRequest[]; waitMs?: number },
+      options?: CommandOptions,
+    ): Promise<{ allocation: Allocation }>;
+    release(
+      input: { jobId: string; resources: ResourceRequest[] },
+      options?: CommandOptions,
+    ): Promise<{ allocation: Allocation | null }>;
   };
   workers: {
     register(input: WorkerRegisterInput, options?: CommandOptions): Promise<Worker>;
@@ -70,9 +109,21 @@ export function createWorkspaceClient(
       get: (jobId) => call('jobs.get', { jobId }),
       list: (query) => call('jobs.list', query ?? {}),
       cancel: (jobId, options) => call('jobs.cancel', { jobId, ...reasonOf(options) }, options),
+      update: (jobId, patch, options) => call('jobs.update', { jobId, ...patch }, options),
     },
     queue: {
       enqueue: (input, options) => call('queue.enqueue', input, options),
+      claim: (input, options) => call('queue.claim', input, options),
+      complete: (input, options) => call('queue.complete', input, options),
+      fail: (input, options) => call('queue.fail', input, options),
+      heartbeat: (input, options) => call('queue.heartbeat', input, options),
+      stats: () => call('queue.stats', {}),
+    },
+    resources: {
+      quotas: () => call('resources.quotas', {}),
+      usage: () => call('resources.usage', {}),
+      allocate: (input, options) => call('resources.allocate', input, options),
+      release: (input, options) => call('resources.release', input, options),
     },
     workers: {
       register: (input, options) => call('workers.register', input, options),

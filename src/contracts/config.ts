@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ResourceConfigSchema } from './resources.ts';
 
 /** The serializable runtime configuration (file, then environment, then options). */
 export const RuntimeConfigSchema = z
@@ -28,6 +29,8 @@ export const RuntimeConfigSchema = z
       .default(7 * 24 * 3600 * 1000),
     /** How often retention runs. */
     retentionIntervalMs: z.number().int().min(10).default(60_000),
+    /** Quotas per depth and per workspace, and the sizes of counted pools (`pools: { gpu: 4 }`). */
+    resources: ResourceConfigSchema.prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
     /** LMDB settings; `noSync`, `noMetaSync` and `useWritemap` are refused. */
     lmdb: z

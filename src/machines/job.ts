@@ -18,6 +18,14 @@ export interface JobContext {
   result?: unknown;
   /** The worker reported its own part done; the job completes when its children are final. */
   ownPartDone: boolean;
+  /** Parent, grandparent, … (nearest first): locks they hold are re-entrant for this job. */
+  ancestors: string[];
+  children: string[];
+  /** Jobs whose `dependsOn` names this one. */
+  dependents: string[];
+  /** The task id and workstream of a job created from a workstream definition. */
+  taskId: string | null;
+  workstreamId: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -27,6 +35,9 @@ export interface JobInput {
   workspaceId: string;
   spec: Omit<JobSubmit, 'hold'>;
   depth: number;
+  ancestors?: string[];
+  taskId?: string | null;
+  workstreamId?: string | null;
   at: number;
 }
 
@@ -45,7 +56,9 @@ export type JobEvent =
   | { type: 'REQUEUE'; at: number; reason: string }
   | { type: 'RETRY'; at: number }
   | { type: 'UPDATE'; at: number; patch: Partial<Pick<JobSubmit, 'title' | 'description' | 'priority'>> }
-  | { type: 'CANCEL'; at: number; reason?: string };
+  | { type: 'CANCEL'; at: number; reason?: string }
+  | { type: 'CHILD_ADDED'; at: number; childId: string }
+  | { type: 'DEPENDENT_ADDED'; at: number; dependentId: string };
 
 const retriesLeft = (c: JobContext) => c.retryCount < c.spec.execution.maxRetries;
 
@@ -99,6 +112,19 @@ export const jobMachine = setup({
       }
     }),
     countRetry: assign({ retryCount: ({ context }) => context.retryCount + 1 }),
+    // Linking is idempotent: a child or dependent is recorded once.
+    addChild: assign({
+      children: ({ context, event }) =>
+        event.type === 'CHILD_ADDED' && !context.children.includes(event.childId)
+          ? [...context.children, event.childId]
+          : context.children,
+    }),
+    addDependent: assign({
+      dependents: ({ context, event }) =>
+        event.type === 'DEPENDENT_ADDED' && !context.dependents.includes(event.dependentId)
+          ? [...context.dependents, event.dependentId]
+          : context.dependents,
+    }),
     applyPatch: assign(({ context, event }) =>
       event.type === 'UPDATE' ? { spec: { ...context.spec, ...event.patch }, updatedAt: event.at } : {},
     ),
@@ -117,6 +143,11 @@ export const jobMachine = setup({
     leaseExpiresAt: null,
     lastError: null,
     ownPartDone: false,
+    ancestors: input.ancestors ?? [],
+    children: [],
+    dependents: [],
+    taskId: input.taskId ?? null,
+    workstreamId: input.workstreamId ?? null,
     createdAt: input.at,
     updatedAt: input.at,
   }),
@@ -132,6 +163,8 @@ export const jobMachine = setup({
         DEPENDENCY_FAILED: { target: 'BLOCKED', actions: ['recordReason', 'touch'] },
         UPDATE: { actions: 'applyPatch' },
         CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
+        CHILD_ADDED: { actions: 'addChild' },
+        DEPENDENT_ADDED: { actions: 'addDependent' },
       },
     },
     PENDING: {
@@ -140,6 +173,8 @@ export const jobMachine = setup({
         DEPENDENCY_FAILED: { target: 'BLOCKED', actions: ['recordReason', 'touch'] },
         UPDATE: { actions: 'applyPatch' },
         CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
+        CHILD_ADDED: { actions: 'addChild' },
+        DEPENDENT_ADDED: { actions: 'addDependent' },
       },
     },
     QUEUED: {
@@ -147,6 +182,8 @@ export const jobMachine = setup({
         CLAIM: { target: 'RUNNING', actions: 'recordClaim' },
         UPDATE: { actions: 'applyPatch' },
         CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
+        CHILD_ADDED: { actions: 'addChild' },
+        DEPENDENT_ADDED: { actions: 'addDependent' },
       },
     },
     RUNNING: {
@@ -189,12 +226,16 @@ export const jobMachine = setup({
           actions: ['releaseLease', 'recordReason', 'touch'],
         },
         CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
+        CHILD_ADDED: { actions: 'addChild' },
+        DEPENDENT_ADDED: { actions: 'addDependent' },
       },
     },
     RETRY_WAIT: {
       on: {
         RETRY: { target: 'QUEUED', actions: 'touch' },
         CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
+        CHILD_ADDED: { actions: 'addChild' },
+        DEPENDENT_ADDED: { actions: 'addDependent' },
       },
     },
     COMPLETED: { type: 'final' },

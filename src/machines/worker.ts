@@ -14,6 +14,10 @@ export interface WorkerContext {
   capabilities: string[];
   metadata?: Record<string, unknown>;
   jobId: string | null;
+  /** The lease of the job it holds (the fencing token). */
+  leaseToken: string | null;
+  /** The last lease revoked by CANCEL or TERMINATE: a heartbeat carrying it is told to cancel. */
+  revokedLeaseToken: string | null;
   /** The state PAUSE left; RESUME goes back there (IDLE when the job ended meanwhile). */
   pausedFrom: Resumable | null;
   /** The state a heartbeat lapse left; a heartbeat goes back there while the job's lease is live. */
@@ -38,8 +42,8 @@ export interface WorkerInput {
 }
 
 export type WorkerEvent =
-  | { type: 'CLAIMED'; at: number; jobId: string }
-  | { type: 'JOB_ENDED'; at: number }
+  | { type: 'CLAIMED'; at: number; jobId: string; leaseToken: string }
+  | { type: 'JOB_ENDED'; at: number; revoked?: boolean }
   | { type: 'ASK'; at: number }
   | { type: 'ANSWERED'; at: number }
   | { type: 'PAUSE'; at: number }
@@ -116,6 +120,8 @@ export const workerMachine = setup({
     capabilities: input.capabilities,
     ...(input.metadata ? { metadata: input.metadata } : {}),
     jobId: null,
+    leaseToken: null,
+    revokedLeaseToken: null,
     pausedFrom: null,
     offlineFrom: null,
     draining: false,

@@ -8,21 +8,44 @@ const heldInProcess = new Set<string>();
 interface LockContent {
   pid: number;
   startedAt: number;
+  /** The process's start time in clock ticks since boot (/proc/<pid>/stat field 22), where known. */
+  procStart?: string;
 }
 
-function isAlive(pid: number): boolean {
+/** State and start time of a process from /proc (Linux); null where /proc does not know it. */
+function procStat(pid: number): { state: string; start: string } | null {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: fields after it start past the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', start: fields[19] ?? '' };
+  } catch {
+    return null;
   }
+}
+
+/** Whether the LOCK's holder still runs: not dead, not a zombie, and not another process that reused its pid. */
+function holderAlive(holder: LockContent): boolean {
+  try {
+    process.kill(holder.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const stat = procStat(holder.pid);
+  if (!stat) return true;
+  if (stat.state === 'Z' || stat.state === 'X') return false;
+  return holder.procStart === undefined || holder.procStart === stat.start;
 }
 
 function readLock(path: string): LockContent | null {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockContent>;
-    return typeof parsed.pid === 'number' ? { pid: parsed.pid, startedAt: parsed.startedAt ?? 0 } : null;
+    if (typeof parsed.pid !== 'number') return null;
+    return {
+      pid: parsed.pid,
+      startedAt: parsed.startedAt ?? 0,
+      ...(parsed.procStart ? { procStart: parsed.procStart } : {}),
+    };
   } catch {
     return null;
   }
@@ -36,7 +59,8 @@ export interface DataDirLock {
 
 /**
  * Takes `<dataDir>/LOCK` with O_EXCL (pid + start time). A LOCK of a live process, or of another runtime in this
- * process, answers `DATA_DIR_LOCKED`; a LOCK whose process is dead (or unreadable) is taken over at once.
+ * process, answers `DATA_DIR_LOCKED`; a LOCK whose process is dead, a zombie, or whose pid now belongs to another
+ * process (start times differ), or that is unreadable, is taken over at once.
  */
 export function acquireDataDirLock(dataDir: string, now: number): DataDirLock {
   const dir = resolve(dataDir);
@@ -50,7 +74,15 @@ export function acquireDataDirLock(dataDir: string, now: number): DataDirLock {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
-      writeSync(fd, JSON.stringify({ pid: process.pid, startedAt: now } satisfies LockContent));
+      const procStart = procStat(process.pid)?.start;
+      writeSync(
+        fd,
+        JSON.stringify({
+          pid: process.pid,
+          startedAt: now,
+          ...(procStart ? { procStart } : {}),
+        } satisfies LockContent),
+      );
       closeSync(fd);
       heldInProcess.add(dir);
       return {
@@ -65,7 +97,7 @@ export function acquireDataDirLock(dataDir: string, now: number): DataDirLock {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = readLock(path);
       // Our own pid without an in-process holder is a LOCK left by a runtime of this process that did not close.
-      if (holder && holder.pid !== process.pid && isAlive(holder.pid)) {
+      if (holder && holder.pid !== process.pid && holderAlive(holder)) {
         throw new OverseerError(
           'DATA_DIR_LOCKED',
           `Process ${holder.pid} holds ${dir}; stop it or use another dataDir.`,

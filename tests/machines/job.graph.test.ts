@@ -34,6 +34,8 @@ const events: JobEvent[] = [
   { type: 'RETRY', at },
   { type: 'UPDATE', at, patch: { priority: 'high' } },
   { type: 'CANCEL', at },
+  { type: 'CHILD_ADDED', at, childId: 'job-2' },
+  { type: 'DEPENDENT_ADDED', at, dependentId: 'job-3' },
 ];
 
 describe('job chart, driven by its graph', () => {

@@ -6,7 +6,7 @@ import { graphSuite, replay } from './graph-helpers.ts';
 const at = 1_000;
 const input: WorkerInput = { id: 'worker-1', workspaceId: 'ws', name: 'agent', capabilities: ['ts'], at: 0 };
 
-const claimed = { type: 'CLAIMED', at, jobId: 'job-1' } as const;
+const claimed = { type: 'CLAIMED', at, jobId: 'job-1', leaseToken: 'lease-1' } as const;
 const jobEnded = { type: 'JOB_ENDED', at } as const;
 const pause = { type: 'PAUSE', at } as const;
 const resume = { type: 'RESUME', at } as const;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOverseer } from '../../src/index.ts';
@@ -62,6 +63,45 @@ describe('the data-dir LOCK', () => {
     const ov0 = await createOverseer({ dataDir, logLevel: 'silent' });
     await ov0.close();
     writeFileSync(join(dataDir, 'LOCK'), JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: 1 }));
+    const ov = await createOverseer({ dataDir, logLevel: 'silent' });
+    await ov.close();
+  });
+
+  it('takes over the LOCK of a killed process that is not yet reaped (a zombie)', async () => {
+    const dataDir = fresh();
+    // The runtime runs as a child of `sleep` (via exec), which never reaps it: once killed it stays a zombie.
+    const script = `import('./src/index.ts').then(async (m) => { await m.createOverseer({ dataDir: ${JSON.stringify(dataDir)}, logLevel: 'silent' }); console.log('ready'); setInterval(() => {}, 1000); })`;
+    const shell = spawn(
+      'sh',
+      ['-c', `"${process.execPath}" --import tsx -e "$SCRIPT" & echo "pid $!"; exec sleep 60`],
+      {
+        env: { ...process.env, SCRIPT: script },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      let out = '';
+      await new Promise<void>((resolve) =>
+        shell.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('ready')) resolve();
+        }),
+      );
+      const pid = Number(/pid (\d+)/.exec(out)![1]);
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); i++)
+        await sleep(20);
+      expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) Z /);
+      const ov = await createOverseer({ dataDir, logLevel: 'silent' });
+      await ov.close();
+    } finally {
+      shell.kill('SIGKILL');
+    }
+  });
+
+  it('takes over a LOCK whose pid was reused by another process', async () => {
+    const dataDir = fresh();
+    writeFileSync(join(dataDir, 'LOCK'), JSON.stringify({ pid: process.ppid, startedAt: 1, procStart: '1' }));
     const ov = await createOverseer({ dataDir, logLevel: 'silent' });
     await ov.close();
   });

@@ -1,81 +1,97 @@
 import { OverseerError } from '../../core/errors.ts';
-import { FINAL_JOB_STATUSES, type Job, type JobStatus, type JobSubmit } from '../../contracts/job.ts';
+import type { Job, JobStatus, JobSubmit, Priority } from '../../contracts/job.ts';
+import { MAX_DEPTH } from '../../contracts/resources.ts';
 import type { JobContext, JobInput } from '../../machines/job.ts';
+import type { ServiceEnv } from '../settings.ts';
 import type { Tx } from '../tx.ts';
 import { jobView } from '../views.ts';
-
-/** Jobs nest at most this many levels below a root job (depth 0–5). */
-export const MAX_DEPTH = 5;
+import { cancelTree, isFinalJob, transitionJob } from '../work/lifecycle.ts';
+import { PRIORITY_RANK } from '../work/queue-index.ts';
 
 const BLOCKING: readonly JobStatus[] = ['FAILED', 'CANCELED', 'BLOCKED'];
 
-/** Creates a job, then releases it to PENDING/QUEUED unless it is held. */
-export function submitJob(tx: Tx, input: JobSubmit): Job {
+/** Where a job created from a workstream comes from. */
+export interface JobOrigin {
+  taskId: string;
+  workstreamId: string;
+}
+
+/**
+ * Creates a job under its parent (depth + 1, at most 5) with its dependencies linked, then releases it to
+ * PENDING or QUEUED unless it is held. A dependency already FAILED, CANCELED or BLOCKED blocks it at once.
+ */
+export function submitJob(tx: Tx, env: ServiceEnv, input: JobSubmit, origin?: JobOrigin): Job {
   const { hold, ...spec } = input;
   let depth = 0;
+  let ancestors: string[] = [];
   if (spec.parentJobId !== undefined) {
     const parent = tx.get('job', spec.parentJobId);
-    depth = (parent.context as JobContext).depth + 1;
-    if (depth > MAX_DEPTH) {
+    if (isFinalJob(parent.value)) {
+      throw new OverseerError(
+        'INVALID_STATE_TRANSITION',
+        `The parent job ${spec.parentJobId} is ${String(parent.value)}; it takes no children.`,
+        {
+          kind: 'job',
+          id: spec.parentJobId,
+          state: parent.value,
+          event: 'CHILD_ADDED',
+        },
+      );
+    }
+    const pc = parent.context as JobContext;
+    depth = pc.depth + 1;
+    if (depth > MAX_DEPTH)
       throw new OverseerError('MAX_DEPTH_EXCEEDED', undefined, {
         parentJobId: spec.parentJobId,
         depth,
         maxDepth: MAX_DEPTH,
       });
-    }
+    ancestors = [spec.parentJobId, ...pc.ancestors];
   }
-  const deps = [...new Set(spec.dependsOn)].map((id) => ({
-    id,
-    status: tx.get('job', id).value as JobStatus,
-  }));
+  const dependsOn = [...new Set(spec.dependsOn)];
+  const deps = dependsOn.map((id) => ({ id, status: tx.get('job', id).value as JobStatus }));
   const id = tx.mint('job');
-  tx.create(
-    'job',
+  const jobInput: JobInput = {
     id,
-    {
-      id,
-      workspaceId: tx.ws,
-      spec: { ...spec, dependsOn: deps.map((d) => d.id) },
-      depth,
-      at: tx.now,
-    } satisfies JobInput,
-    {
-      event: 'jobs.submit',
-    },
-  );
+    workspaceId: tx.ws,
+    spec: { ...spec, dependsOn },
+    depth,
+    ancestors,
+    ...(origin ? { taskId: origin.taskId, workstreamId: origin.workstreamId } : {}),
+    at: tx.now,
+  };
+  tx.create('job', id, jobInput, { event: 'jobs.submit' });
+  if (spec.parentJobId !== undefined)
+    tx.send([{ kind: 'job', id: spec.parentJobId, event: { type: 'CHILD_ADDED', at: tx.now, childId: id } }]);
+  for (const d of deps) {
+    if (!isFinalJob(d.status))
+      tx.send([{ kind: 'job', id: d.id, event: { type: 'DEPENDENT_ADDED', at: tx.now, dependentId: id } }]);
+  }
   const failed = deps.find((d) => BLOCKING.includes(d.status));
   if (failed) {
-    tx.send([
-      {
-        kind: 'job',
-        id,
-        event: {
-          type: 'DEPENDENCY_FAILED',
-          at: tx.now,
-          reason: `dependency ${failed.id} is ${failed.status}`,
-        },
-      },
-    ]);
+    transitionJob(tx, env, id, {
+      type: 'DEPENDENCY_FAILED',
+      at: tx.now,
+      reason: `dependency ${failed.id} is ${failed.status}`,
+    });
   } else if (!hold) {
-    const unmet = deps.filter((d) => d.status !== 'COMPLETED').length;
-    tx.send([{ kind: 'job', id, event: { type: 'ENQUEUE', at: tx.now, unmetDependencies: unmet } }]);
+    releaseJob(tx, env, id);
   }
   return jobView(tx.get('job', id));
 }
 
-/** Releases a held (SUBMITTED) job. */
-export function enqueueJob(tx: Tx, jobId: string): Job {
-  const job = tx.get('job', jobId);
-  const deps = (job.context as JobContext).spec.dependsOn.map((id) => tx.get('job', id).value as JobStatus);
-  const unmet = deps.filter((s) => s !== 'COMPLETED').length;
-  tx.send([{ kind: 'job', id: jobId, event: { type: 'ENQUEUE', at: tx.now, unmetDependencies: unmet } }]);
+/** Releases a SUBMITTED job: PENDING while a dependency is unmet, else QUEUED (and into the queue). */
+export function releaseJob(tx: Tx, env: ServiceEnv, jobId: string): Job {
+  const c = tx.get('job', jobId).context as JobContext;
+  const unmet = c.spec.dependsOn.filter((id) => tx.get('job', id).value !== 'COMPLETED').length;
+  transitionJob(tx, env, jobId, { type: 'ENQUEUE', at: tx.now, unmetDependencies: unmet });
   return jobView(tx.get('job', jobId));
 }
 
-/** Cancels a non-final job. */
-export function cancelJob(tx: Tx, jobId: string, reason?: string): Job {
+/** Cancels a non-final job and every non-final descendant. */
+export function cancelJob(tx: Tx, env: ServiceEnv, jobId: string, reason?: string): Job {
   const job = tx.get('job', jobId);
-  if (FINAL_JOB_STATUSES.includes(job.value as JobStatus)) {
+  if (isFinalJob(job.value)) {
     throw new OverseerError(
       'INVALID_STATE_TRANSITION',
       `The job ${jobId} is ${String(job.value)}; it cannot be canceled.`,
@@ -87,6 +103,29 @@ export function cancelJob(tx: Tx, jobId: string, reason?: string): Job {
       },
     );
   }
-  tx.send([{ kind: 'job', id: jobId, event: { type: 'CANCEL', at: tx.now, ...(reason ? { reason } : {}) } }]);
+  cancelTree(tx, env, jobId, reason ?? 'canceled');
+  return jobView(tx.get('job', jobId));
+}
+
+/** Edits a job that is not yet RUNNING (title, description, priority); a queued job moves to its new lane. */
+export function updateJob(
+  tx: Tx,
+  env: ServiceEnv,
+  jobId: string,
+  patch: { title?: string | undefined; description?: string | undefined; priority?: Priority | undefined },
+): Job {
+  const clean = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  const before = tx.get('job', jobId);
+  tx.send([{ kind: 'job', id: jobId, event: { type: 'UPDATE', at: tx.now, patch: clean } }]);
+  const work = env.work.get(tx.ws);
+  if (before.value === 'QUEUED' && clean['priority'] !== undefined && work.queue.has(jobId)) {
+    const removed = work.queue.remove(jobId)!;
+    tx.write(removed.write);
+    tx.onRevert(() => work.queue.restore(removed.entry));
+    const c = tx.get('job', jobId).context as JobContext;
+    const { entry, write } = work.queue.add({ ...removed.entry, rank: PRIORITY_RANK[c.spec.priority] });
+    tx.write(write);
+    tx.onRevert(() => work.queue.unadd(entry));
+  }
   return jobView(tx.get('job', jobId));
 }

@@ -1,7 +1,7 @@
 import type { Session, SessionOpenInput } from '../../contracts/session.ts';
 import type { SessionEvent, SessionInput } from '../../machines/session.ts';
 import type { ActorHost } from '../actor-host.ts';
-import type { RuntimeSettings } from '../settings.ts';
+import type { ServiceEnv } from '../settings.ts';
 import type { Tx } from '../tx.ts';
 import { sessionView } from '../views.ts';
 
@@ -14,7 +14,7 @@ function cancelAll(tx: Tx, id: string): void {
   tx.cancelTimer('session', id, SESSION_AGE_TIMER);
 }
 
-export function openSession(tx: Tx, input: SessionOpenInput, settings: RuntimeSettings): Session {
+export function openSession(tx: Tx, env: ServiceEnv, input: SessionOpenInput): Session {
   tx.get('worker', input.workerId);
   if (input.jobId !== undefined) tx.get('job', input.jobId);
   const id = tx.mint('ses');
@@ -28,7 +28,7 @@ export function openSession(tx: Tx, input: SessionOpenInput, settings: RuntimeSe
     at: tx.now,
   };
   tx.create('session', id, sessionInput, { event: 'sessions.open' });
-  tx.setTimer('session', id, SESSION_AGE_TIMER, tx.now + settings.sessionMaxAgeMs, {
+  tx.setTimer('session', id, SESSION_AGE_TIMER, tx.now + env.settings.sessionMaxAgeMs, {
     type: 'MAX_AGE_REACHED',
   });
   return sessionView(tx.get('session', id));
@@ -42,9 +42,9 @@ export function touchSession(tx: Tx, id: string): Session {
 }
 
 /** The agent waits for input: the session is IDLE and terminates after the idle limit. */
-export function idleSession(tx: Tx, id: string, settings: RuntimeSettings): Session {
+export function idleSession(tx: Tx, env: ServiceEnv, id: string): Session {
   tx.send([{ kind: 'session', id, event: { type: 'IDLE', at: tx.now } }]);
-  tx.setTimer('session', id, SESSION_IDLE_TIMER, tx.now + settings.sessionIdleTimeoutMs, {
+  tx.setTimer('session', id, SESSION_IDLE_TIMER, tx.now + env.settings.sessionIdleTimeoutMs, {
     type: 'IDLE_TIMEOUT',
   });
   return sessionView(tx.get('session', id));

@@ -1,46 +1,45 @@
+import { OverseerError } from '../../core/errors.ts';
 import {
   FINAL_WORKER_STATUSES,
   type Directive,
   type Worker,
-  type WorkerRegisterInput,
   type WorkerStatus,
 } from '../../contracts/worker.ts';
+import type { JobContext } from '../../machines/job.ts';
 import type { WorkerContext, WorkerEvent, WorkerInput } from '../../machines/worker.ts';
-import type { RuntimeSettings } from '../settings.ts';
+import type { ServiceEnv } from '../settings.ts';
 import type { Tx } from '../tx.ts';
 import { workerView } from '../views.ts';
+import { HEARTBEAT_TIMER, transitionJob } from '../work/lifecycle.ts';
+import { extendLease, resumeLease, suspendLease } from './queue.ts';
 
-/** The durable timer that turns a silent worker OFFLINE. */
-export const HEARTBEAT_TIMER = 'heartbeat';
+export { HEARTBEAT_TIMER };
 
 const isFinal = (status: WorkerStatus) => FINAL_WORKER_STATUSES.includes(status);
 
-function armHeartbeat(tx: Tx, workerId: string, settings: RuntimeSettings): void {
-  tx.setTimer(
-    'worker',
-    workerId,
-    HEARTBEAT_TIMER,
-    tx.now + settings.heartbeatTimeoutMs,
-    { type: 'HEARTBEAT_TIMEOUT' },
-    settings.heartbeatTimeoutMs,
-  );
+function armHeartbeat(tx: Tx, workerId: string, env: ServiceEnv): void {
+  const ms = env.settings.heartbeatTimeoutMs;
+  tx.setTimer('worker', workerId, HEARTBEAT_TIMER, tx.now + ms, { type: 'HEARTBEAT_TIMEOUT' }, ms);
 }
 
-/** Sends one event to a worker and keeps its heartbeat deadline in step with its new state. */
-function transition(tx: Tx, workerId: string, event: WorkerEvent, settings: RuntimeSettings): Worker {
-  tx.send([{ kind: 'worker', id: workerId, event }]);
+/** Keeps the heartbeat deadline in step with the worker's state: suspended while PAUSED, none when OFFLINE or final. */
+function syncHeartbeat(tx: Tx, workerId: string, env: ServiceEnv): void {
   const status = tx.get('worker', workerId).value as WorkerStatus;
-  // A paused worker's deadlines are suspended; an offline or final one has none.
   if (status === 'PAUSED' || status === 'OFFLINE' || isFinal(status))
     tx.cancelTimer('worker', workerId, HEARTBEAT_TIMER);
-  else armHeartbeat(tx, workerId, settings);
+  else armHeartbeat(tx, workerId, env);
+}
+
+function transition(tx: Tx, workerId: string, event: WorkerEvent, env: ServiceEnv): Worker {
+  tx.send([{ kind: 'worker', id: workerId, event }]);
+  syncHeartbeat(tx, workerId, env);
   return workerView(tx.get('worker', workerId));
 }
 
 export function registerWorker(
   tx: Tx,
-  input: Required<Pick<WorkerRegisterInput, 'name' | 'capabilities'>> & Pick<WorkerRegisterInput, 'metadata'>,
-  settings: RuntimeSettings,
+  env: ServiceEnv,
+  input: { name: string; capabilities: string[]; metadata?: Record<string, unknown> | undefined },
 ): Worker {
   const id = tx.mint('wrk');
   const workerInput: WorkerInput = {
@@ -52,7 +51,7 @@ export function registerWorker(
     at: tx.now,
   };
   tx.create('worker', id, workerInput, { event: 'workers.register' });
-  armHeartbeat(tx, id, settings);
+  armHeartbeat(tx, id, env);
   return workerView(tx.get('worker', id));
 }
 
@@ -62,19 +61,45 @@ export interface HeartbeatAnswer {
   leaseExpiresAt: number | null;
 }
 
+/** Whether the job a worker holds still has a live lease. */
+function leaseLive(tx: Tx, c: WorkerContext): boolean {
+  if (c.jobId === null || c.leaseToken === null) return false;
+  const job = tx.find('job', c.jobId);
+  return job?.value === 'RUNNING' && (job.context as JobContext).leaseToken === c.leaseToken;
+}
+
 /**
- * Keeps a worker alive and tells it what to do. A worker in a final state is sent to no chart and told to
- * terminate (DESIGN §1).
+ * Keeps a worker alive and, with a lease token, extends that lease. A worker in a final state, or a token revoked
+ * by CANCEL or TERMINATE, is sent to no chart: the answer is `terminate` or `cancel` (DESIGN §1). Any other token
+ * that is not the worker's current lease answers `LEASE_LOST`.
  */
-export function heartbeat(tx: Tx, workerId: string, settings: RuntimeSettings): HeartbeatAnswer {
+export function heartbeat(tx: Tx, env: ServiceEnv, workerId: string, leaseToken?: string): HeartbeatAnswer {
   const snapshot = tx.get('worker', workerId);
   const status = snapshot.value as WorkerStatus;
+  const c = snapshot.context as WorkerContext;
   if (isFinal(status)) return { directive: 'terminate', leaseExpiresAt: null };
-  const pending = (snapshot.context as WorkerContext).pendingDirective;
-  const event: WorkerEvent = { type: 'HEARTBEAT', at: tx.now, leaseLive: false };
-  if (!snapshot.can(event)) return { directive: directiveFor(status, pending), leaseExpiresAt: null };
-  const after = transition(tx, workerId, event, settings);
-  return { directive: directiveFor(after.status, pending), leaseExpiresAt: null };
+  if (leaseToken !== undefined && leaseToken !== c.leaseToken) {
+    if (leaseToken === c.revokedLeaseToken) return { directive: 'cancel', leaseExpiresAt: null };
+    throw new OverseerError(
+      'LEASE_LOST',
+      `The lease ${leaseToken} is not the lease worker ${workerId} holds.`,
+      { workerId, leaseToken },
+    );
+  }
+  const pending = c.pendingDirective;
+  const event: WorkerEvent = { type: 'HEARTBEAT', at: tx.now, leaseLive: leaseLive(tx, c) };
+  if (snapshot.can(event)) transition(tx, workerId, event, env);
+  const after = tx.get('worker', workerId);
+  const ac = after.context as WorkerContext;
+  let leaseExpiresAt: number | null = null;
+  if (leaseToken !== undefined && ac.jobId !== null && leaseLive(tx, ac)) {
+    // A paused worker's lease stays suspended; its expiry is reported as it stands.
+    leaseExpiresAt =
+      after.value === 'PAUSED'
+        ? (tx.get('job', ac.jobId).context as JobContext).leaseExpiresAt
+        : extendLease(tx, ac.jobId, leaseToken);
+  }
+  return { directive: directiveFor(after.value as WorkerStatus, pending), leaseExpiresAt };
 }
 
 function directiveFor(status: WorkerStatus, pending: WorkerContext['pendingDirective']): Directive {
@@ -84,16 +109,44 @@ function directiveFor(status: WorkerStatus, pending: WorkerContext['pendingDirec
   return 'continue';
 }
 
-export const pauseWorker = (tx: Tx, id: string, s: RuntimeSettings) =>
-  transition(tx, id, { type: 'PAUSE', at: tx.now }, s);
-export const resumeWorker = (tx: Tx, id: string, s: RuntimeSettings) =>
-  transition(tx, id, { type: 'RESUME', at: tx.now }, s);
-export const terminateWorker = (tx: Tx, id: string, s: RuntimeSettings, reason?: string) =>
-  transition(tx, id, { type: 'TERMINATE', at: tx.now, ...(reason ? { reason } : {}) }, s);
-export const reportCrash = (tx: Tx, id: string, reason: string, s: RuntimeSettings) =>
-  transition(tx, id, { type: 'CRASH', at: tx.now, reason }, s);
-export const restartWorker = (tx: Tx, id: string, s: RuntimeSettings) =>
-  transition(tx, id, { type: 'RESTART', at: tx.now }, s);
+/** PAUSE keeps the job RUNNING with its allocation and suspends the lease and heartbeat deadlines. */
+export function pauseWorker(tx: Tx, env: ServiceEnv, id: string): Worker {
+  const worker = transition(tx, id, { type: 'PAUSE', at: tx.now }, env);
+  if (worker.jobId !== null) suspendLease(tx, worker.jobId);
+  return worker;
+}
+
+/** RESUME re-arms both deadlines from now. */
+export function resumeWorker(tx: Tx, env: ServiceEnv, id: string): Worker {
+  const worker = transition(tx, id, { type: 'RESUME', at: tx.now }, env);
+  if (worker.jobId !== null) resumeLease(tx, worker.jobId);
+  return workerView(tx.get('worker', id));
+}
+
+/** TERMINATE revokes the lease and re-queues the job without spending a retry. */
+export function terminateWorker(tx: Tx, env: ServiceEnv, id: string, reason?: string): Worker {
+  const c = tx.get('worker', id).context as WorkerContext;
+  const worker = transition(tx, id, { type: 'TERMINATE', at: tx.now, ...(reason ? { reason } : {}) }, env);
+  if (c.jobId !== null) {
+    const job = tx.find('job', c.jobId);
+    const jc = job?.context as JobContext | undefined;
+    if (job?.value === 'RUNNING' && jc?.leaseToken === c.leaseToken && !jc.ownPartDone) {
+      transitionJob(
+        tx,
+        env,
+        c.jobId,
+        { type: 'REQUEUE', at: tx.now, reason: `worker ${id} terminated` },
+        { revoked: true },
+      );
+    }
+  }
+  return worker;
+}
+
+export const reportCrash = (tx: Tx, env: ServiceEnv, id: string, reason: string) =>
+  transition(tx, id, { type: 'CRASH', at: tx.now, reason }, env);
+export const restartWorker = (tx: Tx, env: ServiceEnv, id: string) =>
+  transition(tx, id, { type: 'RESTART', at: tx.now }, env);
 /** Drains a worker: COMPLETED at once when idle, else when its job ends. */
-export const deregisterWorker = (tx: Tx, id: string, s: RuntimeSettings) =>
-  transition(tx, id, { type: 'DRAIN', at: tx.now }, s);
+export const deregisterWorker = (tx: Tx, env: ServiceEnv, id: string) =>
+  transition(tx, id, { type: 'DRAIN', at: tx.now }, env);

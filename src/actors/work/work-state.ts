@@ -1,0 +1,74 @@
+import type { ResourceConfig } from '../../contracts/resources.ts';
+import type { Store } from '../../store/store.ts';
+import { Ledger } from './ledger.ts';
+import { QueueIndex } from './queue-index.ts';
+
+/** A claimer parked until a matching job is enqueued (long-poll). */
+export interface ClaimWaiter {
+  capabilities: readonly string[];
+  wake: () => void;
+}
+
+/** An allocate request waiting (FIFO) for busy resources. */
+export interface ResourceWaiter {
+  jobId: string;
+  /** Names of the resources it waits for: newcomers may not take them first. */
+  resources: string[];
+  /** Jobs it waits for (the holders of what it asked), for deadlock detection. */
+  waitsFor: string[];
+  wake: () => void;
+}
+
+/** The in-memory work state of one workspace: queue, ledger, fencing counter, parked claimers and allocators. */
+export interface WorkspaceWork {
+  readonly ws: string;
+  readonly queue: QueueIndex;
+  readonly ledger: Ledger;
+  /** The last fencing token handed out (monotonic per workspace, persisted in meta). */
+  fence: number;
+  readonly claimWaiters: ClaimWaiter[];
+  readonly resourceWaiters: ResourceWaiter[];
+}
+
+/** Loads each workspace's work state from the store on first use; dropped whole when memory is rebuilt. */
+export class WorkRegistry {
+  private readonly store: Store;
+  readonly config: ResourceConfig;
+  private readonly byWs = new Map<string, WorkspaceWork>();
+
+  constructor(store: Store, config: ResourceConfig) {
+    this.store = store;
+    this.config = config;
+  }
+
+  get(ws: string): WorkspaceWork {
+    let work = this.byWs.get(ws);
+    if (!work) {
+      work = {
+        ws,
+        queue: QueueIndex.load(this.store, ws),
+        ledger: Ledger.load(this.store, ws, this.config),
+        fence: (this.store.get('meta', ['fence', ws]) as number | undefined) ?? 0,
+        claimWaiters: [],
+        resourceWaiters: [],
+      };
+      this.byWs.set(ws, work);
+    }
+    return work;
+  }
+
+  /** Workspaces loaded so far. */
+  loaded(): IterableIterator<WorkspaceWork> {
+    return this.byWs.values();
+  }
+
+  /** Forgets memory (after a failed commit); parked callers are woken to retry against the reloaded state. */
+  reset(): void {
+    const all = [...this.byWs.values()];
+    this.byWs.clear();
+    for (const work of all) {
+      for (const w of work.claimWaiters.splice(0)) w.wake();
+      for (const w of work.resourceWaiters.splice(0)) w.wake();
+    }
+  }
+}
