@@ -34,6 +34,14 @@ import {
   terminateWorker,
 } from '../actors/services/workers.ts';
 import { jobView, sessionView, workerView, type Viewable } from '../actors/views.ts';
+import {
+  cancelWorkstream,
+  planOf,
+  startWorkstream,
+  submitWorkstream,
+  workstreamView,
+} from '../actors/services/workstreams.ts';
+import { WorkstreamDefinitionSchema } from '../contracts/task-definition.ts';
 import { mutation, query, type CommandDef } from './command.ts';
 import { claimWithWait, allocateWithWait } from './long-poll.ts';
 
@@ -287,6 +295,44 @@ export const commands = [
     SessionRef.extend(Reason.shape),
     'Terminate a session.',
     (tx, input) => closeSession(tx, input.sessionId, input.reason),
+  ),
+
+  // ── workstreams ──
+  mutation(
+    'workstreams.submit',
+    ['jobs:write'],
+    z.object({ definition: WorkstreamDefinitionSchema, start: z.boolean().default(true) }),
+    'Create a workstream and all its jobs in one commit, and start it unless start is false.',
+    (tx, input, env) => submitWorkstream(tx, env, input.definition, input.start),
+  ),
+  query(
+    'workstreams.get',
+    ['jobs:read'],
+    z.object({ workstreamId: IdSchema }),
+    'Get a workstream.',
+    (ctx, input) => viewOrNotFound(ctx.host, ctx.ws, 'workstream', input.workstreamId, workstreamView),
+  ),
+  query(
+    'workstreams.plan',
+    ['jobs:read'],
+    z.object({ workstreamId: IdSchema }),
+    'Topological order, stages and critical path.',
+    async (ctx, input) =>
+      planOf(await viewOrNotFound(ctx.host, ctx.ws, 'workstream', input.workstreamId, workstreamView)),
+  ),
+  mutation(
+    'workstreams.start',
+    ['jobs:write'],
+    z.object({ workstreamId: IdSchema }),
+    'Start a READY workstream.',
+    (tx, input, env) => startWorkstream(tx, env, input.workstreamId),
+  ),
+  mutation(
+    'workstreams.cancel',
+    ['jobs:write'],
+    z.object({ workstreamId: IdSchema }).extend(Reason.shape),
+    'Cancel a workstream and its jobs.',
+    (tx, input, env) => cancelWorkstream(tx, env, input.workstreamId, input.reason),
   ),
 
   // ── events ──

@@ -7,6 +7,8 @@ import type { HeartbeatAnswer } from '../actors/services/workers.ts';
 import type { ClaimAnswer } from '../actors/services/queue.ts';
 import type { Allocation, Quota, Usage } from '../contracts/resources.ts';
 import type { ResourceRequest, Priority } from '../contracts/job.ts';
+import type { WorkstreamDefinitionInput } from '../contracts/task-definition.ts';
+import type { Workstream, WorkstreamPlan } from '../contracts/workstream.ts';
 import type { Dispatch } from './dispatch.ts';
 import { parseWorkspaceId } from './validation.ts';
 
@@ -85,6 +87,16 @@ export interface WorkspaceClient {
     idle(sessionId: string, options?: CommandOptions): Promise<Session>;
     close(sessionId: string, options?: CommandOptions & { reason?: string }): Promise<Session>;
   };
+  workstreams: {
+    submit(
+      definition: WorkstreamDefinitionInput,
+      options?: CommandOptions & { start?: boolean },
+    ): Promise<Workstream>;
+    get(workstreamId: string): Promise<Workstream>;
+    plan(workstreamId: string): Promise<WorkstreamPlan>;
+    start(workstreamId: string, options?: CommandOptions): Promise<Workstream>;
+    cancel(workstreamId: string, options?: CommandOptions & { reason?: string }): Promise<Workstream>;
+  };
   events: {
     list(query?: EventListQuery): Promise<{ events: JournalRecord[]; nextCursor: number | null }>;
   };
@@ -144,6 +156,19 @@ export function createWorkspaceClient(
       touch: (sessionId, options) => call('sessions.touch', { sessionId }, options),
       idle: (sessionId, options) => call('sessions.idle', { sessionId }, options),
       close: (sessionId, options) => call('sessions.close', { sessionId, ...reasonOf(options) }, options),
+    },
+    workstreams: {
+      submit: (definition, options) =>
+        call(
+          'workstreams.submit',
+          { definition, ...(options?.start !== undefined ? { start: options.start } : {}) },
+          options,
+        ),
+      get: (workstreamId) => call('workstreams.get', { workstreamId }),
+      plan: (workstreamId) => call('workstreams.plan', { workstreamId }),
+      start: (workstreamId, options) => call('workstreams.start', { workstreamId }, options),
+      cancel: (workstreamId, options) =>
+        call('workstreams.cancel', { workstreamId, ...reasonOf(options) }, options),
     },
     events: {
       list: (query) => call('events.list', query ?? {}),

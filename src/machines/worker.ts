@@ -92,10 +92,15 @@ export const workerMachine = setup({
   actions: {
     touch: assign({ updatedAt: ({ event }) => event.at }),
     beat: assign({ lastHeartbeatAt: ({ event }) => event.at, pendingDirective: null }),
-    takeJob: assign({
-      jobId: ({ event, context }) => (event.type === 'CLAIMED' ? event.jobId : context.jobId),
-    }),
-    dropJob: assign({ jobId: null }),
+    takeJob: assign(({ event }) =>
+      event.type === 'CLAIMED' ? { jobId: event.jobId, leaseToken: event.leaseToken } : {},
+    ),
+    dropJob: assign(({ event, context }) => ({
+      jobId: null,
+      leaseToken: null,
+      revokedLeaseToken:
+        event.type === 'JOB_ENDED' && event.revoked ? context.leaseToken : context.revokedLeaseToken,
+    })),
     rememberPausedFrom: assign((_, params: { from: Resumable }) => ({ pausedFrom: params.from })),
     clearPausedFrom: assign({ pausedFrom: null }),
     announceResume: assign({ pendingDirective: 'resume' }),

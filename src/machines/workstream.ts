@@ -3,12 +3,21 @@ import { assign, setup } from 'xstate';
 /** Bumped whenever the persisted shape of a workstream changes. */
 export const WORKSTREAM_MACHINE_VERSION = 1;
 
+/** One task of a workstream and the job made for it. */
+export interface WorkstreamTask {
+  taskId: string;
+  jobId: string;
+  dependsOn: string[];
+  estimateSeconds: number;
+}
+
 export interface WorkstreamContext {
   id: string;
   workspaceId: string;
   definitionId: string;
   name: string;
   jobIds: string[];
+  tasks: WorkstreamTask[];
   lastError: string | null;
   createdAt: number;
   updatedAt: number;
@@ -23,7 +32,7 @@ export interface WorkstreamInput {
 }
 
 export type WorkstreamEvent =
-  | { type: 'JOBS_CREATED'; at: number; jobIds: string[] }
+  | { type: 'JOBS_CREATED'; at: number; tasks: WorkstreamTask[] }
   | { type: 'START'; at: number }
   | { type: 'ALL_COMPLETED'; at: number }
   | { type: 'JOB_FAILED'; at: number; reason: string }
@@ -34,9 +43,9 @@ export const workstreamMachine = setup({
   types: {} as { context: WorkstreamContext; events: WorkstreamEvent; input: WorkstreamInput },
   actions: {
     touch: assign({ updatedAt: ({ event }) => event.at }),
-    recordJobs: assign({
-      jobIds: ({ event, context }) => (event.type === 'JOBS_CREATED' ? event.jobIds : context.jobIds),
-    }),
+    recordJobs: assign(({ event }) =>
+      event.type === 'JOBS_CREATED' ? { tasks: event.tasks, jobIds: event.tasks.map((t) => t.jobId) } : {},
+    ),
     recordReason: assign({
       lastError: ({ event }) =>
         event.type === 'JOB_FAILED'
@@ -55,6 +64,7 @@ export const workstreamMachine = setup({
     definitionId: input.definitionId,
     name: input.name,
     jobIds: [],
+    tasks: [],
     lastError: null,
     createdAt: input.at,
     updatedAt: input.at,

@@ -14,7 +14,14 @@ const input: WorkstreamInput = {
 
 /** One sample per event type (the chart has no guards). */
 const events: WorkstreamEvent[] = [
-  { type: 'JOBS_CREATED', at, jobIds: ['job-1', 'job-2'] },
+  {
+    type: 'JOBS_CREATED',
+    at,
+    tasks: [
+      { taskId: 't1', jobId: 'job-1', dependsOn: [], estimateSeconds: 60 },
+      { taskId: 't2', jobId: 'job-2', dependsOn: ['t1'], estimateSeconds: 30 },
+    ],
+  },
   { type: 'START', at },
   { type: 'ALL_COMPLETED', at },
   { type: 'JOB_FAILED', at, reason: 'job-2 failed' },
@@ -27,7 +34,14 @@ describe('workstream chart, driven by its graph', () => {
 
 describe('workstream behaviour', () => {
   const run = (evs: WorkstreamEvent[]) => replay(workstreamMachine, input, evs).getSnapshot();
-  const created: WorkstreamEvent = { type: 'JOBS_CREATED', at, jobIds: ['job-1', 'job-2'] };
+  const created: WorkstreamEvent = {
+    type: 'JOBS_CREATED',
+    at,
+    tasks: [
+      { taskId: 't1', jobId: 'job-1', dependsOn: [], estimateSeconds: 60 },
+      { taskId: 't2', jobId: 'job-2', dependsOn: ['t1'], estimateSeconds: 30 },
+    ],
+  };
 
   it('PLANNED → READY (recording its jobs) → EXECUTING → COMPLETED', () => {
     expect(run([created]).context.jobIds).toEqual(['job-1', 'job-2']);
