@@ -10,7 +10,7 @@ describe('the overseer command', () => {
     const dir = tempDataDir();
     try {
       const child = spawn(process.execPath, ['bin/overseer.js', 'start'], {
-        env: { ...process.env, OVERSEER_DATA_DIR: dir.path },
+        env: { ...process.env, OVERSEER_DATA_DIR: dir.path, OVERSEER_PORT: '0' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';

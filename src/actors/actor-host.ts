@@ -76,6 +76,8 @@ export class ActorHost implements TxHost {
   private readonly seqs = new Map<string, number>();
   private readonly timerHandlers = new Map<string, TimerHandler>();
   private readonly resetHandlers: (() => void)[] = [];
+  /** Journal records per second over the last minute, per workspace: [second, count] ring of 60. */
+  private readonly rates = new Map<string, { second: number[]; count: number[] }>();
   /** Actors per status, per (workspace, kind): kept from the journal, persisted in meta. */
   private readonly counts = new Map<string, Record<string, number>>();
   private passivationHandle: unknown = null;
@@ -270,7 +272,10 @@ export class ActorHost implements TxHost {
       if (!list) byWs.set(record.workspaceId, (list = []));
       list.push(record);
     }
-    if (tx.records.length > 0) this.countStatuses(batch, tx.records);
+    if (tx.records.length > 0) {
+      this.countStatuses(batch, tx.records);
+      this.countRate(tx.ws, tx.records.length);
+    }
     for (const op of tx.timerOps) {
       batch.writes.push(
         ...(op.op === 'set' ? this.timers.set(op.entry) : this.timers.cancel(tx.ws, op.kind, op.id, op.name)),
@@ -322,6 +327,32 @@ export class ActorHost implements TxHost {
       this.counts.set(key, counts);
     }
     return counts;
+  }
+
+  private countRate(ws: string, n: number): void {
+    let ring = this.rates.get(ws);
+    if (!ring)
+      this.rates.set(
+        ws,
+        (ring = { second: new Array<number>(60).fill(-1), count: new Array<number>(60).fill(0) }),
+      );
+    const second = Math.floor(this.clock.now() / 1000);
+    const i = second % 60;
+    if (ring.second[i] !== second) {
+      ring.second[i] = second;
+      ring.count[i] = 0;
+    }
+    ring.count[i]! += n;
+  }
+
+  /** Journal records (state transitions) of a workspace committed in the last 60 seconds. */
+  transitionsLastMinute(ws: string): number {
+    const ring = this.rates.get(ws);
+    if (!ring) return 0;
+    const now = Math.floor(this.clock.now() / 1000);
+    let total = 0;
+    for (let i = 0; i < 60; i++) if (ring.second[i]! > now - 60) total += ring.count[i]!;
+    return total;
   }
 
   /** How many actors of a kind are in each status (statuses with none are left out). */

@@ -80,7 +80,7 @@ export const commands = [
   ),
   mutation(
     'jobs.submitMany',
-    ['jobs:write', 'queue:work'],
+    ['jobs:write'],
     z.object({ jobs: z.array(JobSubmitSchema).min(1).max(1000) }),
     'Submit many jobs in one commit (a worker submits its children this way).',
     (tx, input, env) => ({
@@ -134,7 +134,7 @@ export const commands = [
   // ── queue ──
   mutation(
     'queue.enqueue',
-    ['queue:work', 'jobs:write'],
+    ['queue:work'],
     EnqueueSchema,
     'Release a held job to the queue.',
     (tx, input, env) => releaseJob(tx, env, input.jobId),
@@ -164,7 +164,7 @@ export const commands = [
   heartbeatCommand('queue.heartbeat'),
   query(
     'queue.stats',
-    ['queue:work', 'jobs:read', 'supervisor:read'],
+    ['queue:work'],
     Empty,
     'Queue depth by priority and job counts by status.',
     async (ctx) => {
@@ -203,13 +203,13 @@ export const commands = [
     name: 'resources.allocate',
     summary: "Add named resources to a RUNNING job's allocation; waits up to waitMs (FIFO) while busy.",
     input: AllocateSchema,
-    scopes: ['resources:write', 'queue:work'],
+    scopes: ['resources:write'],
     mutates: true,
     run: (ctx, input) => allocateWithWait(ctx, input, (tx, mayWait) => allocate(tx, ctx.env, input, mayWait)),
   } satisfies CommandDef<typeof AllocateSchema>,
   mutation(
     'resources.release',
-    ['resources:write', 'queue:work'],
+    ['resources:write'],
     ReleaseSchema,
     "Free part of a job's allocation early.",
     (tx, input, env) => release(tx, env, input),
@@ -333,6 +333,25 @@ export const commands = [
     z.object({ workstreamId: IdSchema }).extend(Reason.shape),
     'Cancel a workstream and its jobs.',
     (tx, input, env) => cancelWorkstream(tx, env, input.workstreamId, input.reason),
+  ),
+
+  // ── supervisor ──
+  query(
+    'supervisor.metrics',
+    ['supervisor:read'],
+    Empty,
+    'Workers and jobs by status, queue depth, usage by depth, transitions per minute.',
+    async (ctx) => {
+      await ctx.host.pipeline.settled();
+      const work = ctx.env.work.get(ctx.ws);
+      return {
+        workers: ctx.host.statusCounts(ctx.ws, 'worker'),
+        jobs: ctx.host.statusCounts(ctx.ws, 'job'),
+        queueDepth: work.queue.depthByPriority(),
+        resources: work.ledger.usage().byDepth.map((u, depth) => ({ depth, ...u })),
+        transitionsPerMinute: ctx.host.transitionsLastMinute(ctx.ws),
+      };
+    },
   ),
 
   // ── events ──

@@ -1,60 +1,67 @@
 /** The `overseer` command. */
-import { createOverseer } from '../index.ts';
+import { parseFlags } from './config.ts';
+import { serve } from './serve.ts';
+import { tokenCreate } from './token.ts';
 
-const USAGE = `Usage: overseer <command>
+const USAGE = `Usage: overseer <command> [flags]
 
 Commands:
-  start     Run the runtime on the embedded default (data in $OVERSEER_DATA_DIR or ./.overseer) until interrupted.
+  serve     Run the runtime with its HTTP API until interrupted (npm start).
+            --host 127.0.0.1 --port 8080 --data-dir .overseer --durability flush|commit --config FILE
+  start     The same as serve.
+  token create --workspace ID --scopes a,b --ttl 1h [--sub NAME]
+            Print an API token (reads OVERSEER_JWT_SECRET or <dataDir>/jwt-secret; never opens the store).
   help      Show this help.
 
-Environment:
-  OVERSEER_DATA_DIR     data directory (default .overseer)
-  OVERSEER_DURABILITY   'flush' (default) or 'commit'
-  OVERSEER_LOG_LEVEL    pino level (default info)
+Configuration: overseer.config.yaml in the working directory (or --config), then the environment:
+  OVERSEER_HOST, OVERSEER_PORT, OVERSEER_DATA_DIR, OVERSEER_JWT_SECRET, OVERSEER_DURABILITY,
+  OVERSEER_LOG_LEVEL, OVERSEER_RATE_LIMIT (requests/s per token, 0 = off), then flags.
 `;
 
-async function start(): Promise<void> {
-  const dataDir = process.env.OVERSEER_DATA_DIR ?? '.overseer';
-  const ov = await createOverseer({
-    dataDir,
-    logLevel: (process.env.OVERSEER_LOG_LEVEL as 'info' | undefined) ?? 'info',
-    ...(process.env.OVERSEER_DURABILITY ? { durability: process.env.OVERSEER_DURABILITY as 'flush' } : {}),
-  });
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+async function runServer(flags: Record<string, unknown>): Promise<void> {
+  const server = await serve(flags, out);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    ov.runtime.log.info({ signal }, 'overseer stopping');
-    ov.close().then(
+    server.ov.runtime.log.info({ signal }, 'overseer stopping');
+    server.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        ov.runtime.log.error({ err }, 'close failed');
+        server.ov.runtime.log.error({ err }, 'close failed');
         process.exit(1);
       },
     );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  ov.runtime.log.info({ dataDir, durability: ov.runtime.config.durability }, 'overseer ready');
-  // Keep the process alive until a signal arrives (the runtime's own timers are unref'd).
-  setInterval(() => undefined, 1 << 30);
+  server.ov.runtime.log.info({ url: server.url }, 'overseer ready');
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [command = 'help'] = argv;
+  const { positional, flags } = parseFlags(argv);
+  const [command = 'help', sub] = positional;
   switch (command) {
+    case 'serve':
     case 'start':
-      await start();
+      await runServer(flags);
+      return;
+    case 'token':
+      if (sub !== 'create') break;
+      out(await tokenCreate(flags));
       return;
     case 'help':
-    case '--help':
-    case '-h':
       process.stdout.write(USAGE);
       return;
-    default:
-      process.stderr.write(`overseer: unknown command '${command}'\n\n${USAGE}`);
-      process.exitCode = 2;
   }
+  if (flags['help'] || flags['h']) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  process.stderr.write(`overseer: unknown command '${[command, sub].filter(Boolean).join(' ')}'\n\n${USAGE}`);
+  process.exitCode = 2;
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -40,6 +40,11 @@ export const ErrorCodes = {
     message: 'Waiting would close a cycle of waits; release what you hold or give up.',
   },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false, message: 'The body exceeds the 512 KiB limit.' },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    retryable: false,
+    message: 'The request headers exceed the size limit (a bearer token is at most 16 KiB).',
+  },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, message: 'Send application/json.' },
   IDEMPOTENCY_KEY_REUSED: {
     status: 422,

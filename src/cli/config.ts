@@ -1,0 +1,104 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { OverseerError } from '../core/errors.ts';
+import { ServerConfigSchema, type ServerConfig } from '../contracts/server-config.ts';
+
+export const CONFIG_FILE = 'overseer.config.yaml';
+
+/** Environment variables and the config keys they set. */
+const ENV: [string, (c: Record<string, unknown>, v: string) => void][] = [
+  ['OVERSEER_HOST', (c, v) => (c['host'] = v)],
+  ['OVERSEER_PORT', (c, v) => (c['port'] = v)],
+  ['OVERSEER_DATA_DIR', (c, v) => (c['dataDir'] = v)],
+  ['OVERSEER_JWT_SECRET', (c, v) => (c['jwtSecret'] = v)],
+  ['OVERSEER_DURABILITY', (c, v) => (c['durability'] = v)],
+  ['OVERSEER_LOG_LEVEL', (c, v) => (c['logLevel'] = v)],
+  ['OVERSEER_RATE_LIMIT', (c, v) => (c['rateLimit'] = { ...(c['rateLimit'] as object), perSecond: v })],
+];
+
+/**
+ * The server config: `overseer.config.yaml` (or `--config`) when present, then environment variables, then flags;
+ * validated by zod. `logLevel` defaults to info for the server.
+ */
+export function loadServerConfig(
+  flags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): ServerConfig {
+  const file = typeof flags['config'] === 'string' ? flags['config'] : join(cwd, CONFIG_FILE);
+  let raw: Record<string, unknown> = { logLevel: 'info' };
+  if (existsSync(file)) {
+    const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
+    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+      throw new OverseerError('VALIDATION_FAILED', `${file} must hold a YAML mapping.`);
+    }
+    raw = { ...raw, ...(parsed as Record<string, unknown> | null) };
+  } else if (typeof flags['config'] === 'string') {
+    throw new OverseerError('VALIDATION_FAILED', `No config file ${file}.`);
+  }
+  for (const [name, set] of ENV) if (env[name] !== undefined && env[name] !== '') set(raw, env[name]);
+  for (const key of ['host', 'port', 'dataDir', 'durability', 'logLevel'] as const)
+    if (flags[key] !== undefined) raw[key] = flags[key];
+  const result = ServerConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    throw new OverseerError(
+      'VALIDATION_FAILED',
+      `Invalid config: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}.`,
+      { issues },
+    );
+  }
+  return result.data;
+}
+
+/** The JWT secret: from the config/environment, else `<dataDir>/jwt-secret`, created (mode 0600) when `create`. */
+export function resolveJwtSecret(
+  config: Pick<ServerConfig, 'jwtSecret' | 'dataDir'>,
+  create: boolean,
+): { secret: Uint8Array; generated: boolean } {
+  if (config.jwtSecret) return { secret: new TextEncoder().encode(config.jwtSecret), generated: false };
+  const path = join(config.dataDir, 'jwt-secret');
+  if (existsSync(path))
+    return { secret: new TextEncoder().encode(readFileSync(path, 'utf8').trim()), generated: false };
+  if (!create)
+    throw new OverseerError(
+      'UNAUTHENTICATED',
+      `No JWT secret: set OVERSEER_JWT_SECRET or start the server once to create ${path}.`,
+    );
+  mkdirSync(config.dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
+  return { secret: new TextEncoder().encode(secret), generated: true };
+}
+
+/** Parses `--key value` and `--flag` arguments. */
+export function parseFlags(args: readonly string[]): {
+  positional: string[];
+  flags: Record<string, string | boolean>;
+} {
+  const positional: string[] = [];
+  const flags: Record<string, string | boolean> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+    const key = name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    if (inline !== undefined) flags[key] = inline;
+    else if (args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) flags[key] = args[++i]!;
+    else flags[key] = true;
+  }
+  return { positional, flags };
+}
+
+/** `1h`, `30m`, `90s`, `7d` or plain seconds. */
+export function parseTtl(value: string): number {
+  const m = /^(\d+)([smhd]?)$/.exec(value.trim());
+  if (!m) throw new OverseerError('VALIDATION_FAILED', `Invalid --ttl ${value}: use e.g. 30m, 1h, 7d.`);
+  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+}

@@ -1,0 +1,162 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { OverseerError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { authorize, type Authenticator } from '../api/auth.ts';
+import { commandTable } from '../api/commands.ts';
+import type { Dispatch } from '../api/dispatch.ts';
+import { parseWorkspaceId } from '../api/validation.ts';
+import { DOCS_ASSETS, DOCS_PAGE, docsAsset } from './docs-ui.ts';
+import { rawErrorResponse, toOverseerError } from './errors.ts';
+import { HttpMetrics, type RuntimeSample } from './metrics.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { routes, type Route } from './routes.ts';
+
+/** Bodies above this answer 413 (the same cap applies to NATS requests). */
+export const BODY_LIMIT = 512 * 1024;
+/** Headers above this answer 431: room for a 16 KiB bearer token plus ordinary headers. */
+export const MAX_HEADER_SIZE = 20 * 1024;
+
+export interface HttpServerOptions {
+  dispatch: Dispatch;
+  authenticator: Authenticator;
+  logger: Logger;
+  /** Requests per second per token (0: off) and the burst allowed. */
+  rateLimit: { perSecond: number; burst: number };
+  /** Whether the runtime can take commands (`/readyz`). */
+  ready: () => boolean;
+  /** The OpenAPI document. */
+  openapi: () => unknown;
+  sample: () => RuntimeSample;
+  now?: () => number;
+}
+
+const bearer = (header: string | undefined): string | undefined => {
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m?.[1];
+};
+
+/** Compiles a route path to a regex, to tell 405 (known path, other method) from 404. */
+const pathPattern = (path: string): RegExp => new RegExp(`^${path.replace(/:[^/]+/g, '[^/]+')}/?$`);
+
+/**
+ * The Fastify adapter: every route calls one command of the command table, after authenticating the bearer token,
+ * checking its scope and picking its workspace (an admin may name one with `?workspaceId=`). Every error leaves as
+ * the envelope `{ error: { code, message, details } }`; no stack trace reaches a client.
+ */
+export function buildHttpServer(
+  options: HttpServerOptions,
+): FastifyInstance<Server, IncomingMessage, ServerResponse, Logger> {
+  const now = options.now ?? Date.now;
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'http' }),
+    // Per-request lines are left out: latency goes to /metrics, errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    http: { maxHeaderSize: MAX_HEADER_SIZE },
+    return503OnClosing: true,
+    clientErrorHandler(err: Error & { code?: string }, socket) {
+      if (!socket.writable) return;
+      if (err.code === 'HPE_HEADER_OVERFLOW') socket.end(rawErrorResponse(431, 'HEADERS_TOO_LARGE'));
+      else socket.end(rawErrorResponse(400, 'VALIDATION_FAILED', 'The request could not be parsed as HTTP.'));
+    },
+  });
+  app.removeContentTypeParser('text/plain');
+  const limiter = new RateLimiter(options.rateLimit.perSecond, options.rateLimit.burst);
+  const metrics = new HttpMetrics(options.sample);
+  const known = routes.map((r) => ({ method: r.method, pattern: pathPattern(r.path) }));
+
+  const sendError = (reply: FastifyReply, err: unknown) => {
+    const e = toOverseerError(err);
+    if (e.code === 'INTERNAL') reply.log.error({ err: e.cause ?? err }, 'internal error');
+    if (e.code === 'RATE_LIMITED' && typeof e.details['retryAfterSeconds'] === 'number')
+      reply.header('retry-after', String(e.details['retryAfterSeconds']));
+    return reply.code(e.status).type('application/json; charset=utf-8').send(e.toEnvelope());
+  };
+
+  app.setErrorHandler((err, _req, reply) => sendError(reply, err));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? req.url;
+    const allowed = known.filter((k) => k.pattern.test(path)).map((k) => k.method);
+    if (allowed.length > 0) {
+      reply.header('allow', [...new Set(allowed)].join(', '));
+      return sendError(
+        reply,
+        new OverseerError(
+          'METHOD_NOT_ALLOWED',
+          `${req.method} is not allowed on ${path}; use ${allowed.join(' or ')}.`,
+          { allowed },
+        ),
+      );
+    }
+    return sendError(
+      reply,
+      new OverseerError('NOT_FOUND', `No route ${req.method} ${path}.`, { method: req.method, path }),
+    );
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    metrics.requests.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
+  /** Authenticates and rate-limits; answers the principal. */
+  const authenticate = async (req: FastifyRequest) => {
+    const token = bearer(req.headers.authorization);
+    const principal = await options.authenticator.authenticate(token);
+    const taken = limiter.take(token!, now());
+    if (!taken.ok)
+      throw new OverseerError(
+        'RATE_LIMITED',
+        `Too many requests; retry after ${taken.retryAfterSeconds} s.`,
+        { retryAfterSeconds: taken.retryAfterSeconds },
+      );
+    return principal;
+  };
+
+  const handle = (route: Route) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const principal = await authenticate(req);
+    const command = commandTable.get(route.command)!;
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    const requested =
+      typeof query['workspaceId'] === 'string' ? parseWorkspaceId(query['workspaceId']) : undefined;
+    const ws = authorize(principal, command.scopes, requested);
+    const input = route.input({ params: req.params as Record<string, string>, query, body: req.body });
+    const key = req.headers['idempotency-key'];
+    const answer = await options.dispatch(route.command, ws, input, {
+      principal: principal.sub,
+      idempotencyKey: typeof key === 'string' ? key : undefined,
+    });
+    return reply.code(route.status ?? 200).send(answer);
+  };
+  for (const route of routes) app.route({ method: route.method, url: route.path, handler: handle(route) });
+
+  // Operations
+  app.get('/healthz', () => ({ status: 'ok' }));
+  app.get('/readyz', (_req, reply) =>
+    options.ready()
+      ? { status: 'ready' }
+      : sendError(reply, new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is not ready.')),
+  );
+  app.get('/metrics', async (req, reply) => {
+    await authenticate(req);
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get('/openapi.json', () => options.openapi());
+  app.get('/docs', (_req, reply) => reply.type('text/html; charset=utf-8').send(DOCS_PAGE));
+  app.get('/docs/:asset', (req, reply) => {
+    const asset = (req.params as { asset: string }).asset;
+    const type = DOCS_ASSETS[asset];
+    if (!type) return sendError(reply, new OverseerError('NOT_FOUND', `No asset ${asset}.`));
+    return reply.type(type).header('cache-control', 'public, max-age=86400').send(docsAsset(asset));
+  });
+  return app;
+}
