@@ -74,4 +74,10 @@ export type { Session, SessionOpenInput, SessionStatus } from './contracts/sessi
 export type { JournalRecord, EventListQuery, EntityKind } from './contracts/journal.ts';
 export type { CommandOptions } from './contracts/common.ts';
 export type { HeartbeatAnswer } from './actors/services/workers.ts';
+export type { ClaimAnswer } from './actors/services/queue.ts';
+export type { Allocation, Quota, Usage, ResourceConfig } from './contracts/resources.ts';
+export type { Workstream, WorkstreamPlan, WorkstreamStatus } from './contracts/workstream.ts';
+export type { WorkstreamDefinitionInput, TaskDefinitionInput } from './contracts/task-definition.ts';
+export type { ResourceRequest } from './contracts/job.ts';
+export type { Scope, Principal } from './contracts/scopes.ts';
 export type { Migration, Migrations } from './actors/migrations.ts';

@@ -164,6 +164,8 @@ export const jobMachine = setup({
         UPDATE: { actions: 'applyPatch' },
         CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
         CHILD_ADDED: { actions: 'addChild' },
+        // A failed child fails its parent from any non-final state (the parent need not be running).
+        CHILD_FAILED: { target: 'FAILED', actions: ['releaseLease', 'recordReason', 'touch'] },
         DEPENDENT_ADDED: { actions: 'addDependent' },
       },
     },
@@ -174,6 +176,8 @@ export const jobMachine = setup({
         UPDATE: { actions: 'applyPatch' },
         CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
         CHILD_ADDED: { actions: 'addChild' },
+        // A failed child fails its parent from any non-final state (the parent need not be running).
+        CHILD_FAILED: { target: 'FAILED', actions: ['releaseLease', 'recordReason', 'touch'] },
         DEPENDENT_ADDED: { actions: 'addDependent' },
       },
     },
@@ -183,6 +187,8 @@ export const jobMachine = setup({
         UPDATE: { actions: 'applyPatch' },
         CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
         CHILD_ADDED: { actions: 'addChild' },
+        // A failed child fails its parent from any non-final state (the parent need not be running).
+        CHILD_FAILED: { target: 'FAILED', actions: ['releaseLease', 'recordReason', 'touch'] },
         DEPENDENT_ADDED: { actions: 'addDependent' },
       },
     },
@@ -194,7 +200,6 @@ export const jobMachine = setup({
           { target: 'COMPLETED', actions: ['releaseLease', 'recordResult'] },
         ],
         CHILDREN_SETTLED: { guard: 'ownPartDone', target: 'COMPLETED', actions: 'touch' },
-        CHILD_FAILED: { target: 'FAILED', actions: ['releaseLease', 'recordReason', 'touch'] },
         FAIL: [
           {
             guard: 'canRetry',
@@ -227,6 +232,8 @@ export const jobMachine = setup({
         },
         CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
         CHILD_ADDED: { actions: 'addChild' },
+        // A failed child fails its parent from any non-final state (the parent need not be running).
+        CHILD_FAILED: { target: 'FAILED', actions: ['releaseLease', 'recordReason', 'touch'] },
         DEPENDENT_ADDED: { actions: 'addDependent' },
       },
     },
@@ -235,6 +242,8 @@ export const jobMachine = setup({
         RETRY: { target: 'QUEUED', actions: 'touch' },
         CANCEL: { target: 'CANCELED', actions: ['releaseLease', 'recordReason', 'touch'] },
         CHILD_ADDED: { actions: 'addChild' },
+        // A failed child fails its parent from any non-final state (the parent need not be running).
+        CHILD_FAILED: { target: 'FAILED', actions: ['releaseLease', 'recordReason', 'touch'] },
         DEPENDENT_ADDED: { actions: 'addDependent' },
       },
     },

@@ -91,6 +91,23 @@ describe('hierarchy', () => {
     expect((await ws.workers.heartbeat(lead.worker.id, { leaseToken: lead.token })).directive).toBe('cancel');
   });
 
+  it('a failed child fails its parent even while the parent is not running', async () => {
+    t = await openTestOverseer();
+    const ws = t.ov.workspace('acme');
+    const root = await ws.jobs.submit({ title: 'root', hold: true });
+    const child = await ws.jobs.submit({
+      title: 'child',
+      parentJobId: root.id,
+      execution: { maxRetries: 0 },
+    });
+    const w = await claimAs(ws, 'w');
+    expect(w.job.id).toBe(child.id);
+    expect((await ws.queue.fail({ jobId: child.id, leaseToken: w.token, reason: 'boom' })).status).toBe(
+      'FAILED',
+    );
+    expect((await ws.jobs.get(root.id)).status).toBe('FAILED');
+  });
+
   it('failParentOnFailure: false keeps the parent going', async () => {
     t = await openTestOverseer();
     const ws = t.ov.workspace('acme');

@@ -197,6 +197,19 @@ describe('quotas and named resources', () => {
     await childWaits;
   });
 
+  it('pools are not re-entrant: a child waiting for units its parent holds is a deadlock', async () => {
+    const ws = await open({ pools: { gpu: 1 } });
+    const p = await run(ws, { title: 'parent', resources: [{ name: 'gpu' }] });
+    const child = await ws.jobs.submit({ title: 'child', parentJobId: p.job.id });
+    const w = await ws.workers.register({ name: 'cw' });
+    expect((await ws.queue.claim({ workerId: w.id })).job?.id).toBe(child.id);
+    const err = await rejection(
+      ws.resources.allocate({ jobId: child.id, resources: [{ name: 'gpu' }], waitMs: 5000 }),
+    );
+    expect(err.code).toBe('DEADLOCK_DETECTED');
+    expect(err.details!['cycle']).toEqual([child.id, p.job.id, child.id]);
+  });
+
   it('allocations are released when their job is final, also after a crash and restart', async () => {
     t = await openTestOverseer();
     let ws = t.ov.workspace('acme');

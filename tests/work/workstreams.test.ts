@@ -140,4 +140,12 @@ describe('workstreams', () => {
     expect(bad.message).toContain('schema_version');
     expect((await ws.jobs.list()).jobs).toHaveLength(0);
   });
+
+  it('a job canceled while the workstream is READY fails it at start', async () => {
+    t = await openTestOverseer();
+    const ws = t.ov.workspace('acme');
+    const stream = await ws.workstreams.submit(definition, { start: false });
+    await ws.jobs.cancel(stream.tasks[3]!.jobId);
+    expect((await ws.workstreams.start(stream.id)).status).toBe('FAILED');
+  });
 });

@@ -1,5 +1,6 @@
 import { OverseerError } from '../../core/errors.ts';
 import type { Job } from '../../contracts/job.ts';
+import { MAX_WAIT_MS } from '../../contracts/queue.ts';
 import { hasCapabilities } from '../../domain/capabilities.ts';
 import type { JobContext } from '../../machines/job.ts';
 import type { WorkerContext } from '../../machines/worker.ts';
@@ -9,6 +10,7 @@ import type { Tx } from '../tx.ts';
 import { jobView } from '../views.ts';
 import {
   dequeue,
+  HEARTBEAT_TIMER,
   isFinalJob,
   JOB_TIMEOUT_TIMER,
   LEASE_TIMER,
@@ -40,6 +42,16 @@ export function claim(tx: Tx, env: ServiceEnv, workerId: string): ClaimAnswer {
     );
   }
   const capabilities = (worker.context as WorkerContext).capabilities;
+  // A claim is a sign of life: a worker parked in a long-poll must not go OFFLINE meanwhile.
+  const beat = env.settings.heartbeatTimeoutMs;
+  tx.setTimer(
+    'worker',
+    workerId,
+    HEARTBEAT_TIMER,
+    tx.now + beat + MAX_WAIT_MS,
+    { type: 'HEARTBEAT_TIMEOUT' },
+    beat,
+  );
   const work = env.work.get(tx.ws);
   for (const entry of work.queue.scan()) {
     if (!hasCapabilities(entry.capabilities, capabilities)) continue;

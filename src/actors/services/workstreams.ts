@@ -116,8 +116,27 @@ export function submitWorkstream(
 /** Starts a READY workstream: its held jobs are released to PENDING/QUEUED. */
 export function startWorkstream(tx: Tx, env: ServiceEnv, id: string): Workstream {
   tx.send([{ kind: 'workstream', id, event: { type: 'START', at: tx.now } }]);
-  for (const { jobId } of (tx.get('workstream', id).context as WorkstreamContext).tasks) {
+  const { tasks } = tx.get('workstream', id).context as WorkstreamContext;
+  // A job that ended while the workstream was READY (canceled, say) decides it now.
+  const ended = tasks.find(
+    (t) => isFinalJob(tx.get('job', t.jobId).value) && tx.get('job', t.jobId).value !== 'COMPLETED',
+  );
+  if (ended) {
+    const status = String(tx.get('job', ended.jobId).value);
+    tx.send([
+      {
+        kind: 'workstream',
+        id,
+        event: { type: 'JOB_FAILED', at: tx.now, reason: `job ${ended.jobId} is ${status}` },
+      },
+    ]);
+    return workstreamView(tx.get('workstream', id));
+  }
+  for (const { jobId } of tasks) {
     if (tx.get('job', jobId).value === 'SUBMITTED') releaseJob(tx, env, jobId);
+  }
+  if (tasks.every((t) => tx.get('job', t.jobId).value === 'COMPLETED')) {
+    tx.send([{ kind: 'workstream', id, event: { type: 'ALL_COMPLETED', at: tx.now } }]);
   }
   return workstreamView(tx.get('workstream', id));
 }

@@ -108,7 +108,7 @@ export class Ledger {
           busy.push({
             resource: name,
             reason: 'pool',
-            holders: this.poolHolders(name, mine),
+            holders: this.poolHolders(name, new Set([req.jobId])),
             never: count > size,
             detail: { size, used, requested: count },
           });
