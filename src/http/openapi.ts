@@ -52,8 +52,12 @@ const WorkerCounts = z
   .partialRecord(WorkerStatusSchema, z.number().int())
   .meta({ id: 'WorkerCounts', description: 'Workers by status; statuses with none are left out.' });
 
-/** What each command answers. */
-const ANSWERS: Record<string, z.ZodType> = {
+const HeartbeatAnswer = z
+  .object({ directive: DirectiveSchema, leaseExpiresAt: z.number().nullable() })
+  .meta({ id: 'HeartbeatAnswer' });
+
+/** What each command answers (the document's success schemas; tests parse real answers with them). */
+export const ANSWERS: Readonly<Record<string, z.ZodType>> = {
   'jobs.submit': JobSchema,
   'jobs.get': JobSchema,
   'jobs.update': JobSchema,
@@ -68,9 +72,7 @@ const ANSWERS: Record<string, z.ZodType> = {
     .object({ job: JobSchema, next: ClaimAnswer.optional() })
     .meta({ id: 'CompleteAnswer', description: 'The job; with `claimNext`, the next claim as `next`.' }),
   'queue.fail': JobSchema,
-  'queue.heartbeat': z
-    .object({ directive: DirectiveSchema, leaseExpiresAt: z.number().nullable() })
-    .meta({ id: 'HeartbeatAnswer' }),
+  'queue.heartbeat': HeartbeatAnswer,
   'queue.stats': z.object({ depth: PriorityCounts, jobs: JobCounts }).meta({ id: 'QueueStats' }),
   'resources.quotas': z
     .object({
@@ -92,6 +94,7 @@ const ANSWERS: Record<string, z.ZodType> = {
     }),
   'resources.allocate': z.object({ allocation: AllocationSchema }).meta({ id: 'AllocateAnswer' }),
   'resources.release': z.object({ allocation: AllocationSchema.nullable() }).meta({ id: 'ReleaseAnswer' }),
+  'workers.heartbeat': HeartbeatAnswer,
   'workers.register': WorkerSchema,
   'workers.get': WorkerSchema,
   'workers.list': z.object({ workers: z.array(WorkerSchema), nextCursor: z.string().nullable() }).meta({
@@ -130,7 +133,6 @@ const ANSWERS: Record<string, z.ZodType> = {
       description: 'Journal records; pass `nextCursor` as `afterSeq` for the next ones.',
     }),
 };
-ANSWERS['workers.heartbeat'] = ANSWERS['queue.heartbeat']!;
 
 // ── examples of request bodies (without the path's id); tests parse each with its command's schema ──
 
@@ -343,14 +345,18 @@ function rewrite(value: unknown, names: ReadonlyMap<string, string>): unknown {
   if (Array.isArray(value)) return value.map((v) => rewrite(v, names));
   if (!isObject(value)) return value;
   return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => {
-      if (k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')) {
-        const id = decodeURIComponent(v.slice('#/$defs/'.length));
-        if (!names.has(id)) throw new Error(`unresolved reference ${v}`);
-        return [k, `#/components/schemas/${names.get(id)!}`];
-      }
-      return [k, rewrite(v, names)];
-    }),
+    Object.entries(value)
+      .map(([k, v]) => {
+        if (k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')) {
+          const id = decodeURIComponent(v.slice('#/$defs/'.length));
+          if (!names.has(id)) throw new Error(`unresolved reference ${v}`);
+          return [k, `#/components/schemas/${names.get(id)!}`];
+        }
+        return [k, rewrite(v, names)];
+      })
+      // zod writes the safe-integer range on every `.int()`; it says nothing a reader needs.
+      .filter(([k, v]) => !(k === 'minimum' && v === Number.MIN_SAFE_INTEGER))
+      .filter(([k, v]) => !(k === 'maximum' && v === Number.MAX_SAFE_INTEGER)),
   );
 }
 
@@ -457,10 +463,9 @@ function operation(route: Route, components: Components): Json {
     if (shape.bodyField) schema = props[shape.bodyField]!;
     else if (shape.pathField) {
       const { [shape.pathField]: _id, ...rest } = props;
-      const rest_required = [...required].filter((r) => r in rest);
-      schema = { ...input, properties: rest, ...(rest_required.length ? { required: rest_required } : {}) };
-      delete schema['required'];
-      if (rest_required.length) schema['required'] = rest_required;
+      const { required: _required, ...object } = input;
+      const restRequired = [...required].filter((r) => r in rest);
+      schema = { ...object, properties: rest, ...(restRequired.length ? { required: restRequired } : {}) };
     } else schema = components.add(command.input, 'input');
     const bodyProps = components.deref(schema)['properties'] as Json | undefined;
     if (bodyProps && Object.keys(bodyProps).length > 0) {

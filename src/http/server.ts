@@ -15,7 +15,7 @@ import { DOCS_ASSETS, DOCS_PAGE, docsAsset } from './docs-ui.ts';
 import { rawErrorResponse, toOverseerError } from './errors.ts';
 import { HttpMetrics, type RuntimeSample } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { routes, type Route } from './routes.ts';
+import { PUBLIC_PATHS, routes, type Route } from './routes.ts';
 
 /** Bodies above this answer 413 (the same cap applies to NATS requests). */
 export const BODY_LIMIT = 512 * 1024;
@@ -43,7 +43,7 @@ const bearer = (header: string | undefined): string | undefined => {
 };
 
 /** Compiles a route path to a regex, to tell 405 (known path, other method) from 404. */
-const pathPattern = (path: string): RegExp => new RegExp(`^${path.replace(/:[^/]+/g, '[^/]+')}/?$`);
+const pathPattern = (path: string): RegExp => new RegExp(`^${path.replace(/:[^/]+/g, '[^/]+')}$`);
 
 /**
  * The Fastify adapter: every route calls one command of the command table, after authenticating the bearer token,
@@ -61,6 +61,15 @@ export function buildHttpServer(
     bodyLimit: BODY_LIMIT,
     http: { maxHeaderSize: MAX_HEADER_SIZE },
     return503OnClosing: true,
+    // Ids are at most 128 characters; longer path segments are answered by frameworkErrors below.
+    maxParamLength: 256,
+    frameworkErrors: (err, _req, reply) =>
+      sendError(
+        reply,
+        new OverseerError('VALIDATION_FAILED', `The request URL is invalid: ${err.message}.`, {
+          reason: err.code,
+        }),
+      ),
     clientErrorHandler(err: Error & { code?: string }, socket) {
       if (!socket.writable) return;
       if (err.code === 'HPE_HEADER_OVERFLOW') socket.end(rawErrorResponse(431, 'HEADERS_TOO_LARGE'));
@@ -70,7 +79,11 @@ export function buildHttpServer(
   app.removeContentTypeParser('text/plain');
   const limiter = new RateLimiter(options.rateLimit.perSecond, options.rateLimit.burst);
   const metrics = new HttpMetrics(options.sample);
-  const known = routes.map((r) => ({ method: r.method, pattern: pathPattern(r.path) }));
+  const operational = [...PUBLIC_PATHS, '/metrics', '/docs/:asset'].map((path) => ({
+    method: 'GET',
+    pattern: pathPattern(path),
+  }));
+  const known = [...routes.map((r) => ({ method: r.method, pattern: pathPattern(r.path) })), ...operational];
 
   const sendError = (reply: FastifyReply, err: unknown) => {
     const e = toOverseerError(err);
