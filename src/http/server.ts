@@ -63,13 +63,14 @@ export function buildHttpServer(
     return503OnClosing: true,
     // Ids are at most 128 characters; longer path segments are answered by frameworkErrors below.
     maxParamLength: 256,
-    frameworkErrors: (err, _req, reply) =>
-      sendError(
+    frameworkErrors: (err, _req, reply) => {
+      void sendError(
         reply,
         new OverseerError('VALIDATION_FAILED', `The request URL is invalid: ${err.message}.`, {
           reason: err.code,
         }),
-      ),
+      );
+    },
     clientErrorHandler(err: Error & { code?: string }, socket) {
       if (!socket.writable) return;
       if (err.code === 'HPE_HEADER_OVERFLOW') socket.end(rawErrorResponse(431, 'HEADERS_TOO_LARGE'));

@@ -740,7 +740,7 @@ const ODD_IDS = [
   '~',
   "'",
 ];
-/** encodeURIComponent; a lone surrogate becomes U+FFFD (invalid UTF-8 in a path is the BUG test above). */
+/** encodeURIComponent; a lone surrogate becomes U+FFFD (invalid UTF-8 in a path has its own test above). */
 const encode = (v: string) => {
   try {
     return encodeURIComponent(v);
