@@ -4,6 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { machines } from '../src/machines/registry.ts';
+import { buildOpenApi } from '../src/http/openapi.ts';
 
 /** The repository root (this file lives in `scripts/`). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,9 +36,124 @@ export function machineEntries(): Generated[] {
   }));
 }
 
+/** Where the OpenAPI document and the Postman collection are written. */
+export const OPENAPI_PATH = 'docs/openapi.json';
+export const POSTMAN_PATH = 'docs/overseer.postman_collection.json';
+
+/** The Postman collection's variables. */
+export const POSTMAN_BASE_URL = 'http://127.0.0.1:8080';
+
+type Json = Record<string, unknown>;
+interface OpenApiParameter {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  required?: boolean;
+  description?: string;
+}
+interface OpenApiOperation {
+  tags: string[];
+  summary: string;
+  description?: string;
+  security: Json[];
+  parameters?: OpenApiParameter[];
+  requestBody?: { content: Record<string, { example?: unknown }> };
+}
+interface OpenApiDocument {
+  info: { title: string; description: string };
+  tags: { name: string; description: string }[];
+  paths: Record<string, Record<string, OpenApiOperation>>;
+}
+
+/**
+ * A Postman collection v2.1 of an OpenAPI document: one folder per tag, one request per operation (path
+ * parameters as `:name` variables, query parameters disabled until filled), the document's example bodies,
+ * and bearer auth with `{{token}}` (none on public operations). Variables: `baseUrl` and `token`.
+ */
+export function buildPostman(doc: OpenApiDocument): Json {
+  const folders = new Map<string, Json[]>(doc.tags.map((t) => [t.name, []]));
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const params = op.parameters ?? [];
+      const segments = path
+        .split('/')
+        .filter(Boolean)
+        .map((s) => s.replace(/^\{(.+)\}$/, ':$1'));
+      const query = params
+        .filter((p) => p.in === 'query')
+        .map((p) => ({ key: p.name, value: '', disabled: true, description: p.description ?? '' }));
+      const example = op.requestBody?.content['application/json']?.example;
+      const header = [
+        ...(op.requestBody ? [{ key: 'Content-Type', value: 'application/json' }] : []),
+        ...params
+          .filter((p) => p.in === 'header')
+          .map((p) => ({
+            key: p.name,
+            value: '{{$guid}}',
+            disabled: true,
+            description: p.description ?? '',
+          })),
+      ];
+      const request: Json = {
+        method: method.toUpperCase(),
+        header,
+        url: {
+          raw: `{{baseUrl}}/${segments.join('/')}`,
+          host: ['{{baseUrl}}'],
+          path: segments,
+          ...(query.length ? { query } : {}),
+          ...(params.some((p) => p.in === 'path')
+            ? {
+                variable: params
+                  .filter((p) => p.in === 'path')
+                  .map((p) => ({ key: p.name, value: '', description: p.description ?? '' })),
+              }
+            : {}),
+        },
+        ...(op.requestBody
+          ? {
+              body: {
+                mode: 'raw',
+                raw: JSON.stringify(example ?? {}, null, 2),
+                options: { raw: { language: 'json' } },
+              },
+            }
+          : {}),
+        ...(op.security.length === 0 ? { auth: { type: 'noauth' } } : {}),
+        description: [op.summary, op.description].filter(Boolean).join('\n\n'),
+      };
+      const tag = op.tags[0]!;
+      folders.get(tag)!.push({ name: `${method.toUpperCase()} ${path}`, request, response: [] });
+    }
+  }
+  return {
+    info: {
+      name: doc.info.title,
+      description: `${doc.info.description}\n\nGenerated from the OpenAPI document by \`npm run gen\`.`,
+      schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json',
+    },
+    item: doc.tags.map((t) => ({ name: t.name, description: t.description, item: folders.get(t.name) })),
+    auth: { type: 'bearer', bearer: [{ key: 'token', value: '{{token}}', type: 'string' }] },
+    variable: [
+      { key: 'baseUrl', value: POSTMAN_BASE_URL, type: 'string' },
+      { key: 'token', value: '', type: 'string' },
+    ],
+  };
+}
+
+/** `docs/openapi.json` and `docs/overseer.postman_collection.json`. */
+export function apiEntries(): Generated[] {
+  return [
+    { path: OPENAPI_PATH, render: () => renderJson(buildOpenApi()) },
+    {
+      path: POSTMAN_PATH,
+      render: () => renderJson(buildPostman(buildOpenApi() as unknown as OpenApiDocument)),
+    },
+  ];
+}
+
 /** Every generator. Add further `{ path, render }` entries here. */
 export function generators(): Generated[] {
-  return [...machineEntries()];
+  return [...machineEntries(), ...apiEntries()];
 }
 
 async function readOrNull(file: string): Promise<string | null> {

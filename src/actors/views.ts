@@ -35,6 +35,8 @@ export function jobView(s: Viewable): Job {
     failParentOnFailure: spec.failParentOnFailure,
     ...(spec.metadata !== undefined ? { metadata: spec.metadata } : {}),
     depth: c.depth,
+    taskId: c.taskId,
+    workstreamId: c.workstreamId,
     retryCount: c.retryCount,
     workerId: c.workerId,
     leaseExpiresAt: c.leaseExpiresAt,

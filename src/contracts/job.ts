@@ -98,6 +98,9 @@ export const JobSchema = z
     failParentOnFailure: z.boolean(),
     metadata: z.record(z.string(), z.unknown()).optional(),
     depth: z.number(),
+    /** The task and workstream of a job created from a workstream definition. */
+    taskId: z.string().nullable(),
+    workstreamId: z.string().nullable(),
     retryCount: z.number(),
     workerId: z.string().nullable(),
     leaseExpiresAt: z.number().nullable(),

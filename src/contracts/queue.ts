@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdSchema } from './common.ts';
+import { PrioritySchema } from './job.ts';
 
 /** Long-polls wait at most this long. */
 export const MAX_WAIT_MS = 30_000;
@@ -35,6 +36,6 @@ export const JobUpdateSchema = z
     jobId: IdSchema,
     title: z.string().min(1).max(500).optional(),
     description: z.string().max(100_000).optional(),
-    priority: z.enum(['high', 'normal', 'low']).optional(),
+    priority: PrioritySchema.optional(),
   })
   .meta({ id: 'JobUpdate' });
