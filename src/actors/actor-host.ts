@@ -50,6 +50,11 @@ export interface ExecuteRequest {
   idempotencyKey?: string | undefined;
   /** The validated payload; its canonical hash guards the idempotency key. */
   payload?: unknown;
+  /**
+   * Whether an answer that changed nothing is recorded under the idempotency key (default true). Long-polls that
+   * retry under one key turn it off, so only the answer that ends the poll is recorded.
+   */
+  recordUnchanged?: boolean;
 }
 
 /** Reacts to a durable timer inside the unit of work that cancels it. */
@@ -235,9 +240,10 @@ export class ActorHost implements TxHost {
       this.log.error({ err, command: req.command }, 'command failed');
       throw new OverseerError('INTERNAL', undefined, {}, { cause: err });
     }
-    if (!tx.changed) return answer;
+    const record = req.idempotencyKey !== undefined && (tx.changed || req.recordUnchanged !== false);
+    if (!tx.changed && !record) return answer;
     const batch = this.merge(tx);
-    if (req.idempotencyKey !== undefined && hash !== undefined) {
+    if (record && req.idempotencyKey !== undefined && hash !== undefined) {
       batch.writes.push(
         ...this.idempotency.record(
           req.ws,

@@ -59,6 +59,7 @@ export async function claimWithWait(
         command: 'queue.claim',
         principal: ctx.principal,
         idempotencyKey: ctx.idempotencyKey,
+        recordUnchanged: false,
         payload: input,
       },
       (tx) => {
@@ -93,6 +94,7 @@ export async function allocateWithWait(
         command: 'resources.allocate',
         principal: ctx.principal,
         idempotencyKey: ctx.idempotencyKey,
+        recordUnchanged: false,
         payload: input,
       },
       (tx) => {

@@ -98,8 +98,12 @@ export const workerMachine = setup({
     dropJob: assign(({ event, context }) => ({
       jobId: null,
       leaseToken: null,
+      // A lease revoked by CANCEL, a timeout or TERMINATE: a heartbeat carrying it is told to cancel.
       revokedLeaseToken:
-        event.type === 'JOB_ENDED' && event.revoked ? context.leaseToken : context.revokedLeaseToken,
+        ((event.type === 'JOB_ENDED' && event.revoked) || event.type === 'TERMINATE') &&
+        context.leaseToken !== null
+          ? context.leaseToken
+          : context.revokedLeaseToken,
     })),
     rememberPausedFrom: assign((_, params: { from: Resumable }) => ({ pausedFrom: params.from })),
     clearPausedFrom: assign({ pausedFrom: null }),
@@ -152,7 +156,7 @@ export const workerMachine = setup({
         },
         HEARTBEAT: { actions: 'beat' },
         DRAIN: { target: 'COMPLETED', actions: ['markDraining', 'touch'] },
-        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
     RUNNING: {
@@ -173,7 +177,7 @@ export const workerMachine = setup({
         CRASH: { target: 'FAILED', actions: ['recordError', 'touch'] },
         HEARTBEAT: { actions: 'beat' },
         DRAIN: { actions: ['markDraining', 'touch'] },
-        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
     WAITING: {
@@ -193,7 +197,7 @@ export const workerMachine = setup({
         },
         HEARTBEAT: { actions: 'beat' },
         DRAIN: { actions: ['markDraining', 'touch'] },
-        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
     PAUSED: {
@@ -220,7 +224,7 @@ export const workerMachine = setup({
         JOB_ENDED: { actions: ['dropJob', 'touch'] },
         HEARTBEAT: { actions: 'beat' },
         DRAIN: { actions: ['markDraining', 'touch'] },
-        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
     FAILED: {
@@ -232,7 +236,7 @@ export const workerMachine = setup({
         RESTART: { target: 'RETRYING', actions: 'touch' },
         JOB_ENDED: { actions: ['dropJob', 'touch'] },
         DRAIN: { actions: ['markDraining', 'touch'] },
-        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
     RETRYING: {
@@ -248,7 +252,7 @@ export const workerMachine = setup({
         ],
         JOB_ENDED: { actions: ['dropJob', 'touch'] },
         DRAIN: { actions: ['markDraining', 'touch'] },
-        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
     OFFLINE: {
@@ -272,7 +276,7 @@ export const workerMachine = setup({
         ],
         JOB_ENDED: { actions: ['dropJob', 'touch'] },
         DRAIN: { actions: ['markDraining', 'touch'] },
-        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'touch'] },
+        TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
     COMPLETED: { type: 'final' },

@@ -1,4 +1,4 @@
-import { OverseerError, type ErrorEnvelope } from '../core/errors.ts';
+import { OverseerError, type ErrorCode } from '../core/errors.ts';
 
 /** A subscription; `unsubscribe()` stops delivery. */
 export interface Subscription {
@@ -119,7 +119,15 @@ export function lowerCaseHeaders(
   return out;
 }
 
-/** The envelope a request handler's throw answers with: its OverseerError's, or INTERNAL's (no stack). */
-export function errorEnvelope(err: unknown): ErrorEnvelope {
-  return err instanceof OverseerError ? err.toEnvelope() : new OverseerError('INTERNAL').toEnvelope();
+/**
+ * The JSON error envelope a request handler's throw answers with: its OverseerError's, or INTERNAL's (no
+ * stack, no message of a non-Overseer error); INTERNAL too when the details cannot be encoded.
+ */
+export function encodeError(err: unknown): { code: ErrorCode; text: string } {
+  const error = err instanceof OverseerError ? err : new OverseerError('INTERNAL');
+  try {
+    return { code: error.code, text: encodePayload(error.toEnvelope()) };
+  } catch {
+    return { code: 'INTERNAL', text: encodePayload(new OverseerError('INTERNAL').toEnvelope()) };
+  }
 }

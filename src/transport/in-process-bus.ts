@@ -6,7 +6,7 @@ import {
   checkRequestSize,
   decodePayload,
   encodePayload,
-  errorEnvelope,
+  encodeError,
   lowerCaseHeaders,
   requestFailed,
   type Bus,
@@ -93,8 +93,7 @@ export class InProcessBus implements Bus {
 
       const fail = (err: unknown): void => {
         if (!(err instanceof OverseerError)) this.log?.error({ err, subject }, 'request handler threw');
-        const envelope = decodePayload(encodePayload(errorEnvelope(err))) as ErrorEnvelope;
-        abort(OverseerError.fromEnvelope(envelope));
+        abort(OverseerError.fromEnvelope(decodePayload(encodeError(err).text) as ErrorEnvelope));
       };
       const answer = (result: unknown): void => {
         let reply: unknown;

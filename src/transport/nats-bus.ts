@@ -13,15 +13,16 @@ import {
   type NatsConnection,
   type NodeConnectionOptions,
   type Subscription as NatsSubscription,
+  type SubscriptionOptions,
 } from '@nats-io/transport-node';
-import { OverseerError, type ErrorEnvelope } from '../core/errors.ts';
+import { ErrorCodes, OverseerError, type ErrorEnvelope } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   checkRequestSize,
   decodePayload,
   encodePayload,
-  errorEnvelope,
+  encodeError,
   requestFailed,
   type Bus,
   type EventHandler,
@@ -261,7 +262,7 @@ export class NatsBus implements Bus {
       () => this.counters.droppedMessages++,
       this.log,
     );
-    const sub = this.nc.subscribe(pattern, {
+    const sub = this.natsSubscribe(pattern, {
       callback: (err, msg) => {
         if (err) this.log?.warn({ err, pattern }, 'subscription failed');
         else delivery.push(msg);
@@ -281,6 +282,12 @@ export class NatsBus implements Bus {
     if (this.closing) throw requestFailed('closed', subject);
     const data = Buffer.from(encodePayload(payload));
     checkRequestSize(subject, data.byteLength);
+    if (data.byteLength > this.maxPayload)
+      throw new OverseerError('PAYLOAD_TOO_LARGE', 'The request exceeds the server max_payload.', {
+        subject,
+        bytes: data.byteLength,
+        limit: this.maxPayload,
+      });
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const deadline = Date.now() + timeoutMs;
     const headers = toNatsHeaders(options.headers);
@@ -309,11 +316,13 @@ export class NatsBus implements Bus {
 
   serve(pattern: string, handler: RequestHandler): Subscription {
     if (this.closing) throw requestFailed('closed', pattern);
-    const sub = this.nc.subscribe(pattern, {
+    const sub = this.natsSubscribe(pattern, {
       queue: SERVE_QUEUE_GROUP,
       callback: (err, msg) => {
         if (err) return this.log?.warn({ err, pattern }, 'serving subscription failed');
-        const answering = this.answer(msg, handler).finally(() => this.handling.delete(answering));
+        const answering = this.answer(msg, handler)
+          .catch((err: unknown) => this.log?.error({ err, subject: msg.subject }, 'could not answer'))
+          .finally(() => this.handling.delete(answering));
         this.handling.add(answering);
       },
     });
@@ -349,6 +358,14 @@ export class NatsBus implements Bus {
     if (!this.nc.isClosed()) await this.nc.close();
   }
 
+  private natsSubscribe(pattern: string, options: SubscriptionOptions): NatsSubscription {
+    try {
+      return this.nc.subscribe(pattern, options);
+    } catch (err) {
+      throw toOverseerError(err, pattern, 0);
+    }
+  }
+
   /** The NATS callback for a served subject: runs the handler and always answers. */
   private async answer(msg: Msg, handler: RequestHandler): Promise<void> {
     if (!msg.reply) {
@@ -377,11 +394,11 @@ export class NatsBus implements Bus {
     } catch (err) {
       if (!(err instanceof OverseerError))
         this.log?.error({ err, subject: msg.subject }, 'request handler threw');
-      const envelope = errorEnvelope(err);
+      const { code, text } = encodeError(err);
       const h = natsHeaders();
-      h.set(SERVICE_ERROR_CODE_HEADER, String(OverseerError.fromEnvelope(envelope).status));
-      h.set(SERVICE_ERROR_HEADER, envelope.error.message.replace(/[\r\n]+/g, ' '));
-      this.respond(msg, encodePayload(envelope), h);
+      h.set(SERVICE_ERROR_CODE_HEADER, String(ErrorCodes[code].status));
+      h.set(SERVICE_ERROR_HEADER, code);
+      this.respond(msg, text, h);
       return;
     }
     this.respond(msg, reply);

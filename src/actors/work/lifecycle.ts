@@ -105,6 +105,11 @@ export function transitionJob(
     }
   }
   if (status === before.value) return status;
+  // A parent that leaves RUNNING without completing takes its subtree with it: its children relied on its
+  // (re-entrant) locks, which it is about to give up, and a new attempt submits its children again.
+  if (before.value === 'RUNNING' && status !== 'COMPLETED' && c.children.length > 0) {
+    cancelDescendants(tx, env, jobId, `parent ${jobId} is ${status}`);
+  }
   if (status === 'QUEUED') {
     releaseAll(tx, env, jobId);
     enqueue(tx, env, jobId);
