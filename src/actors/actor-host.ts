@@ -62,6 +62,9 @@ export type TimerHandler = (tx: Tx, entry: TimerEntry) => void;
 
 const LAST_SEQ = Number.MAX_SAFE_INTEGER;
 
+/** One observer shared by every actor (one per actor costs ~0.5 KB of heap each). */
+const IGNORE_ERRORS = { error: () => undefined };
+
 /**
  * The ActorHost: creates, finds, persists, restores and passivates the top-level actors (one per entity), runs
  * each command as a unit of work, and commits units in group batches with their journal records, outbox
@@ -209,7 +212,7 @@ export class ActorHost implements TxHost {
       ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
     } as never);
     // Errors thrown by actions become an 'error' snapshot the unit of work turns into INTERNAL.
-    actor.subscribe({ error: () => undefined });
+    actor.subscribe(IGNORE_ERRORS);
     actor.start();
     return actor;
   }
