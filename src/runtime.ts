@@ -1,6 +1,5 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import { systemClock, type Clock } from './core/clock.ts';
-import { OverseerError } from './core/errors.ts';
 import { createUlidGenerator, type IdGenerator } from './core/ids.ts';
 import { createLogger, type Logger } from './core/log.ts';
 import { RuntimeConfigSchema, type RuntimeConfig, type RuntimeConfigInput } from './contracts/config.ts';
@@ -127,5 +126,3 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
     },
   };
 }
-
-export { OverseerError };

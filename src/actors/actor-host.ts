@@ -159,7 +159,7 @@ export class ActorHost implements TxHost {
     }
     const stored = this.store.get('actors', [ws, kind, id]) as StoredActor | undefined;
     if (!stored) return undefined;
-    const { machine, version } = machines[kind];
+    const { version } = machines[kind];
     const snapshot = migrateSnapshot(kind, id, stored, version, this.options.migrations ?? {});
     const entry: LiveActor = {
       key,
@@ -170,7 +170,6 @@ export class ActorHost implements TxHost {
       lastUsed: this.clock.now(),
       batchId: 0,
     };
-    void machine;
     this.live.set(key, entry);
     return entry;
   }

@@ -13,7 +13,6 @@ export class Batch {
   readonly durable: Promise<void>;
   resolve!: () => void;
   reject!: (err: unknown) => void;
-  closed = false;
 
   constructor(id: number) {
     this.id = id;
@@ -127,7 +126,6 @@ export class CommitPipeline {
     const batch = this.open;
     if (!batch || this.committing) return;
     this.open = null;
-    batch.closed = true;
     this.committing = true;
     try {
       for (const finalize of batch.finalizers) finalize();

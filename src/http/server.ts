@@ -62,7 +62,7 @@ export function buildHttpServer(
     http: { maxHeaderSize: MAX_HEADER_SIZE },
     return503OnClosing: true,
     // Ids are at most 128 characters; longer path segments are answered by frameworkErrors below.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     frameworkErrors: (err, _req, reply) => {
       void sendError(
         reply,

@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import type { JobSubmit, JobStatus } from '../contracts/job.ts';
+import type { JobSubmit } from '../contracts/job.ts';
 
 /** Bumped whenever the persisted shape of a job changes; restoring another version needs a migration. */
 export const JOB_MACHINE_VERSION = 1;
@@ -253,6 +253,3 @@ export const jobMachine = setup({
     BLOCKED: { type: 'final' },
   },
 });
-
-/** The status of a job snapshot. */
-export const jobStatusOf = (value: unknown): JobStatus => value as JobStatus;
