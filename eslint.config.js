@@ -28,8 +28,8 @@ const allowed = {
   actors: ['core', 'contracts', 'domain', 'machines', 'store', 'transport'],
   api: ['core', 'contracts', 'domain', 'machines', 'actors', 'transport'],
   http: ['core', 'contracts', 'api'],
-  sdk: ['core', 'contracts'],
-  cli: ['core', 'contracts', 'api', 'http', 'sdk'],
+  sdk: ['core', 'contracts', 'transport'],
+  cli: ['core', 'contracts', 'api', 'http', 'sdk', 'transport'],
 };
 
 const nodeAndIo = ['node:*', 'lmdb', 'lmdb/*', '@nats-io/*', 'pino', 'fastify', 'fastify/*'];

@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { Authenticator, createToken } from '../src/api/auth.ts';
+import { localCaller } from '../src/api/command-caller.ts';
 import { buildHttpServer } from '../src/http/server.ts';
 import { createOverseer } from '../src/index.ts';
 import { benchArgs, load1, median, progress, report, round, size, spread, tempDir } from './lib.ts';
@@ -89,8 +90,7 @@ const dir = tempDir();
 const secret = new TextEncoder().encode('overseer-bench-secret-of-at-least-32-bytes!');
 const ov = await createOverseer({ dataDir: dir.path, durability: mode, logLevel: 'silent' });
 const app = buildHttpServer({
-  dispatch: ov.runtime.dispatch,
-  authenticator: new Authenticator({ secret }),
+  caller: localCaller(ov.runtime.dispatch, new Authenticator({ secret })),
   logger: ov.runtime.log,
   rateLimit: { perSecond: 0, burst: 0 },
   ready: () => true,

@@ -39,3 +39,6 @@ export function simulatedClock(start = Date.UTC(2026, 0, 1)): TestClock {
   clock.set(start);
   return clock;
 }
+
+export { startNatsServer } from './transport/nats-server.ts';
+export type { NatsServer, NatsServerOptions } from './transport/nats-server.ts';

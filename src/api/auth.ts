@@ -131,7 +131,7 @@ export class Authenticator {
 
 /**
  * The workspace a call runs in: the token's own, or with `admin` any workspace it names. A missing scope answers
- * INSUFFICIENT_SCOPE. Objects of another workspace are then simply NOT_FOUND in the token's workspace.
+ * INSUFFICIENT_SCOPE (no scopes listed: any valid token). Objects of another workspace are then simply NOT_FOUND in the token's workspace.
  */
 export function authorize(
   principal: Principal,
@@ -139,7 +139,7 @@ export function authorize(
   requestedWorkspace?: string,
 ): string {
   const admin = principal.scopes.includes('admin');
-  if (!admin && !scopes.some((s) => principal.scopes.includes(s))) {
+  if (!admin && scopes.length > 0 && !scopes.some((s) => principal.scopes.includes(s))) {
     throw new OverseerError('INSUFFICIENT_SCOPE', `This needs one of the scopes ${scopes.join(', ')}.`, {
       required: scopes,
       granted: principal.scopes,

@@ -11,6 +11,8 @@ export interface CommandContext {
   ws: string;
   principal: string;
   idempotencyKey?: string | undefined;
+  /** The largest JSON a list page may answer (the NATS server's max_payload less headroom, on every transport). */
+  maxPageBytes: number;
 }
 
 /** One entry of the command table that the library, HTTP and NATS all dispatch through. */
@@ -19,7 +21,7 @@ export interface CommandDef<S extends z.ZodType = z.ZodType, O = unknown> {
   name: string;
   summary: string;
   input: S;
-  /** Any one of these scopes opens the command (`admin` opens everything). */
+  /** Any one of these scopes opens the command (`admin` opens everything); none: any valid token. */
   scopes: readonly Scope[];
   /** Whether it changes state (and so takes an idempotency key). */
   mutates: boolean;

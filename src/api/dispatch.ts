@@ -3,6 +3,7 @@ import type { ActorHost } from '../actors/actor-host.ts';
 import type { ServiceEnv } from '../actors/settings.ts';
 import { IdempotencyKeySchema } from '../contracts/common.ts';
 import { commandTable } from './commands.ts';
+import { pageBudget } from './page.ts';
 import { parse, parseWorkspaceId } from './validation.ts';
 
 /** How a caller runs a command. */
@@ -19,7 +20,11 @@ export type Dispatch = (
   options: DispatchOptions,
 ) => Promise<unknown>;
 
-export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
+export function createDispatch(
+  host: ActorHost,
+  env: ServiceEnv,
+  limits: { maxPageBytes: number } = { maxPageBytes: pageBudget(undefined) },
+): Dispatch {
   return async (name, workspaceId, input, options) => {
     const command = commandTable.get(name);
     if (!command) throw new OverseerError('NOT_FOUND', `No command ${name}.`, { command: name });
@@ -33,6 +38,7 @@ export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
         env,
         ws,
         principal: options.principal,
+        maxPageBytes: limits.maxPageBytes,
         idempotencyKey: command.mutates ? idempotencyKey : undefined,
       },
       parsed,

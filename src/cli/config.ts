@@ -15,6 +15,8 @@ const ENV: [string, (c: Record<string, unknown>, v: string) => void][] = [
   ['OVERSEER_JWT_SECRET', (c, v) => (c['jwtSecret'] = v)],
   ['OVERSEER_DURABILITY', (c, v) => (c['durability'] = v)],
   ['OVERSEER_LOG_LEVEL', (c, v) => (c['logLevel'] = v)],
+  ['OVERSEER_NATS_URL', (c, v) => (c['nats'] = v)],
+  ['OVERSEER_GATEWAY', (c, v) => (c['gateway'] = v)],
   ['OVERSEER_RATE_LIMIT', (c, v) => (c['rateLimit'] = { ...(c['rateLimit'] as object), perSecond: v })],
 ];
 
@@ -39,7 +41,7 @@ export function loadServerConfig(
     throw new OverseerError('VALIDATION_FAILED', `No config file ${file}.`);
   }
   for (const [name, set] of ENV) if (env[name] !== undefined && env[name] !== '') set(raw, env[name]);
-  for (const key of ['host', 'port', 'dataDir', 'durability', 'logLevel'] as const)
+  for (const key of ['host', 'port', 'dataDir', 'durability', 'logLevel', 'nats', 'gateway'] as const)
     if (flags[key] !== undefined) raw[key] = flags[key];
   const result = ServerConfigSchema.safeParse(raw);
   if (!result.success) {

@@ -8,6 +8,8 @@ const USAGE = `Usage: overseer <command> [flags]
 Commands:
   serve     Run the runtime with its HTTP API until interrupted (npm start).
             --host 127.0.0.1 --port 8080 --data-dir .overseer --durability flush|commit --config FILE
+            --nats nats://127.0.0.1:4222   also serve every command over NATS (a data node)
+            --gateway --nats URL           HTTP only, no local state: forward every command over NATS
   start     The same as serve.
   token create --workspace ID --scopes a,b --ttl 1h [--sub NAME]
             Print an API token (reads OVERSEER_JWT_SECRET or <dataDir>/jwt-secret; never opens the store).
@@ -15,7 +17,8 @@ Commands:
 
 Configuration: overseer.config.yaml in the working directory (or --config), then the environment:
   OVERSEER_HOST, OVERSEER_PORT, OVERSEER_DATA_DIR, OVERSEER_JWT_SECRET, OVERSEER_DURABILITY,
-  OVERSEER_LOG_LEVEL, OVERSEER_RATE_LIMIT (requests/s per token, 0 = off), then flags.
+  OVERSEER_LOG_LEVEL, OVERSEER_RATE_LIMIT (requests/s per token, 0 = off), OVERSEER_NATS_URL,
+  OVERSEER_GATEWAY (true|false), then flags.
 `;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -26,18 +29,18 @@ async function runServer(flags: Record<string, unknown>): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    server.ov.runtime.log.info({ signal }, 'overseer stopping');
+    server.log.info({ signal }, 'overseer stopping');
     server.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        server.ov.runtime.log.error({ err }, 'close failed');
+        server.log.error({ err }, 'close failed');
         process.exit(1);
       },
     );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  server.ov.runtime.log.info({ url: server.url }, 'overseer ready');
+  server.log.info({ url: server.url }, 'overseer ready');
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -8,12 +8,16 @@ export interface RuntimeSample {
     jobs: Record<string, number>;
     queueDepth: Record<string, number>;
   }[];
+  /** The NATS bus's counters, when the node uses NATS. */
+  bus?: { published: number; dropped: number; droppedMessages: number };
 }
 
 /** Prometheus metrics of one server: request latency by route, and the runtime's gauges. */
 export class HttpMetrics {
   readonly registry = new Registry();
   readonly requests: Histogram<'method' | 'route' | 'status'>;
+  /** Latency of commands served over NATS, by command and outcome (`ok` or the error code). */
+  readonly natsCommands: Histogram<'command' | 'outcome'>;
 
   constructor(sample: () => RuntimeSample) {
     collectDefaultMetrics({ register: this.registry, prefix: 'overseer_process_' });
@@ -24,6 +28,34 @@ export class HttpMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
       registers: [this.registry],
     });
+    this.natsCommands = new Histogram({
+      name: 'overseer_nats_command_duration_seconds',
+      help: 'Latency of commands served over NATS, by command and outcome (ok or the error code).',
+      labelNames: ['command', 'outcome'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
+      registers: [this.registry],
+    });
+    const counter = (name: string, help: string, pick: (b: NonNullable<RuntimeSample['bus']>) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const bus = sample().bus;
+          if (bus) this.set(pick(bus));
+        },
+      });
+    counter('overseer_bus_events_published_total', 'Events published on NATS.', (b) => b.published);
+    counter(
+      'overseer_bus_events_dropped_total',
+      'Events not published: NATS was down or the payload was refused.',
+      (b) => b.dropped,
+    );
+    counter(
+      'overseer_bus_subscriber_dropped_messages_total',
+      'Events dropped for a slow subscriber (its buffer was full) or unreadable; the runtime never waits for one.',
+      (b) => b.droppedMessages,
+    );
     const gauge = (
       name: string,
       help: string,

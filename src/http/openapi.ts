@@ -66,6 +66,9 @@ export const ANSWERS: Readonly<Record<string, z.ZodType>> = {
     .object({ jobs: z.array(JobSchema), nextCursor: z.string().nullable() })
     .meta({ id: 'JobPage', description: 'A page of jobs; pass `nextCursor` as `cursor` for the next one.' }),
   'jobs.submitMany': z.object({ jobs: z.array(JobSchema) }).meta({ id: 'JobBatch' }),
+  'auth.whoami': z
+    .object({ sub: z.string(), workspaceId: z.string() })
+    .meta({ id: 'WhoAmI', description: "The token's subject and the workspace its calls run in." }),
   'queue.enqueue': JobSchema,
   'queue.claim': ClaimAnswer,
   'queue.complete': z
@@ -584,6 +587,7 @@ const TAGS: Record<string, string> = {
   jobs: 'Submit, list, inspect and cancel jobs.',
   tasks: "The same jobs under the queue specification's names.",
   workers: 'Register workers (agents), heartbeat, report crashes, restart, deregister.',
+  auth: 'Who the bearer token is.',
   events: "This workspace's journal: every state an object passed through.",
   queue: 'Claim work under a lease, complete it or fail it.',
   workstreams: 'DAGs of jobs from task definitions v2.',

@@ -172,6 +172,8 @@ export const routes: readonly Route[] = [
     tag: 'workers',
     input: idOnly('workerId'),
   },
+  // Auth
+  { method: 'GET', path: '/api/v1/whoami', command: 'auth.whoami', tag: 'auth', input: () => ({}) },
   // Events
   { method: 'GET', path: '/api/v1/events', command: 'events.list', tag: 'events', input: query },
   // Queue

@@ -7,10 +7,7 @@ import Fastify, {
 } from 'fastify';
 import { OverseerError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { authorize, type Authenticator } from '../api/auth.ts';
-import { commandTable } from '../api/commands.ts';
-import type { Dispatch } from '../api/dispatch.ts';
-import { parseWorkspaceId } from '../api/validation.ts';
+import { bearerToken, type CommandCaller } from '../api/command-caller.ts';
 import { DOCS_ASSETS, DOCS_PAGE, docsAsset } from './docs-ui.ts';
 import { rawErrorResponse, toOverseerError } from './errors.ts';
 import { HttpMetrics, type RuntimeSample } from './metrics.ts';
@@ -23,8 +20,8 @@ export const BODY_LIMIT = 512 * 1024;
 export const MAX_HEADER_SIZE = 20 * 1024;
 
 export interface HttpServerOptions {
-  dispatch: Dispatch;
-  authenticator: Authenticator;
+  /** Runs the commands: on a data node `localCaller`, on a gateway `remoteCaller`. */
+  caller: CommandCaller;
   logger: Logger;
   /** Requests per second per token (0: off) and the burst allowed. */
   rateLimit: { perSecond: number; burst: number };
@@ -33,14 +30,10 @@ export interface HttpServerOptions {
   /** The OpenAPI document. */
   openapi: () => unknown;
   sample: () => RuntimeSample;
+  /** The metrics registry to serve at `/metrics` (a node passes one it shares with its NATS endpoints). */
+  metrics?: HttpMetrics;
   now?: () => number;
 }
-
-const bearer = (header: string | undefined): string | undefined => {
-  if (!header) return undefined;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m?.[1];
-};
 
 /** Compiles a route path to a regex, to tell 405 (known path, other method) from 404. */
 const pathPattern = (path: string): RegExp => new RegExp(`^${path.replace(/:[^/]+/g, '[^/]+')}$`);
@@ -79,7 +72,7 @@ export function buildHttpServer(
   });
   app.removeContentTypeParser('text/plain');
   const limiter = new RateLimiter(options.rateLimit.perSecond, options.rateLimit.burst);
-  const metrics = new HttpMetrics(options.sample);
+  const metrics = options.metrics ?? new HttpMetrics(options.sample);
   const operational = [...PUBLIC_PATHS, '/metrics', '/docs/:asset'].map((path) => ({
     method: 'GET',
     pattern: pathPattern(path),
@@ -122,10 +115,10 @@ export function buildHttpServer(
     done();
   });
 
-  /** Authenticates and rate-limits; answers the principal. */
+  /** Authenticates and rate-limits; answers the principal and its token. */
   const authenticate = async (req: FastifyRequest) => {
-    const token = bearer(req.headers.authorization);
-    const principal = await options.authenticator.authenticate(token);
+    const token = bearerToken(req.headers.authorization);
+    const principal = await options.caller.authenticate(token);
     const taken = limiter.take(token!, now());
     if (!taken.ok)
       throw new OverseerError(
@@ -133,20 +126,18 @@ export function buildHttpServer(
         `Too many requests; retry after ${taken.retryAfterSeconds} s.`,
         { retryAfterSeconds: taken.retryAfterSeconds },
       );
-    return principal;
+    return { principal, token };
   };
 
   const handle = (route: Route) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const principal = await authenticate(req);
-    const command = commandTable.get(route.command)!;
+    const { principal, token } = await authenticate(req);
     const query = (req.query ?? {}) as Record<string, unknown>;
-    const requested =
-      typeof query['workspaceId'] === 'string' ? parseWorkspaceId(query['workspaceId']) : undefined;
-    const ws = authorize(principal, command.scopes, requested);
+    const requested = typeof query['workspaceId'] === 'string' ? query['workspaceId'] : undefined;
     const input = route.input({ params: req.params as Record<string, string>, query, body: req.body });
     const key = req.headers['idempotency-key'];
-    const answer = await options.dispatch(route.command, ws, input, {
-      principal: principal.sub,
+    const answer = await options.caller.call(principal, route.command, input, {
+      token,
+      workspaceId: requested,
       idempotencyKey: typeof key === 'string' ? key : undefined,
     });
     return reply.code(route.status ?? 200).send(answer);
@@ -161,7 +152,9 @@ export function buildHttpServer(
       : sendError(reply, new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is not ready.')),
   );
   app.get('/metrics', async (req, reply) => {
-    await authenticate(req);
+    // Any valid token: `auth.whoami` is verified by the node that holds the state, also behind a gateway.
+    const { principal, token } = await authenticate(req);
+    await options.caller.call(principal, 'auth.whoami', {}, { token });
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get('/openapi.json', () => options.openapi());

@@ -80,6 +80,8 @@ export function requestFailed(
  *   `request` on a closed bus fail with reason `closed`.
  */
 export interface Bus {
+  /** The largest message the transport carries (NATS: the server's `max_payload`); none for in-process. */
+  readonly maxPayload?: number;
   publish(subject: string, payload: unknown): void;
   subscribe(pattern: string, handler: EventHandler): Subscription;
   request(subject: string, payload: unknown, options?: RequestOptions): Promise<unknown>;

@@ -205,6 +205,11 @@ export class NatsBus implements Bus {
     }
   }
 
+  /** The underlying connection, for transport code that needs more than the Bus (the services framework). */
+  get connection(): NatsConnection {
+    return this.nc;
+  }
+
   /** The largest message the server accepts (its INFO `max_payload`), in bytes. */
   get maxPayload(): number {
     return this.nc.info?.max_payload ?? 1024 * 1024;

@@ -299,6 +299,7 @@ describe('the answers match their documented schemas', () => {
     await run('workstreams.start', { workstreamId: ws.id });
     await run('workstreams.cancel', { workstreamId: ws.id });
     await run('events.list', { limit: 5 });
+    await run('auth.whoami', {});
     const routed = new Set(routes.map((r) => r.command));
     expect([...routed].filter((c) => !seen.has(c))).toEqual([]);
   });

@@ -15,6 +15,7 @@ import { createLogger } from '../../src/core/log.ts';
 import { buildOpenApi } from '../../src/http/openapi.ts';
 import type { Route } from '../../src/http/routes.ts';
 import { buildHttpServer } from '../../src/http/server.ts';
+import { localCaller } from '../../src/api/command-caller.ts';
 import type { OverseerOptions } from '../../src/index.ts';
 import { openTestOverseer, type TestOverseer } from '../support/open.ts';
 
@@ -53,8 +54,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   const authenticator = new Authenticator({ secret: TEST_SECRET }, options.authNow ?? Date.now);
   let openapi: unknown;
   const app = buildHttpServer({
-    dispatch: t.ov.runtime.dispatch,
-    authenticator,
+    caller: localCaller(t.ov.runtime.dispatch, authenticator),
     logger: createLogger('silent'),
     rateLimit: options.rateLimit ?? { perSecond: 0, burst: 1 },
     ready: () => true,
@@ -390,6 +390,7 @@ export const fixtures: Record<string, Fixture> = {
     },
   },
   'DELETE /api/v1/workers/:id': onWorker,
+  'GET /api/v1/whoami': { prepare: () => Promise.resolve({ request: {} }) },
   'GET /api/v1/events': { prepare: () => Promise.resolve({ request: { query: { afterSeq: '0' } } }) },
   'POST /api/v1/queue/enqueue': {
     prepare: async (c) => ({ request: { body: { jobId: (await job(c, { hold: true })).id } } }),

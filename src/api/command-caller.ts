@@ -1,0 +1,128 @@
+import { decodeJwt } from 'jose';
+import { OverseerError } from '../core/errors.ts';
+import { WorkspaceIdSchema } from '../contracts/common.ts';
+import { ScopeSchema, type Principal } from '../contracts/scopes.ts';
+import { authorize, type Authenticator } from './auth.ts';
+import { commandTable } from './commands.ts';
+import type { Dispatch } from './dispatch.ts';
+import { parseWorkspaceId } from './validation.ts';
+
+/** How an adapter names the call it forwards. */
+export interface CallOptions {
+  /** The bearer token as received (without `Bearer `). */
+  token: string | undefined;
+  /** The workspace the caller named: an admin's `?workspaceId=` over HTTP, the subject's over NATS. */
+  workspaceId?: string | undefined;
+  /**
+   * Whether the named workspace is the one the call must run in (NATS: the subject names it). A non-admin token
+   * of another workspace is then refused; over HTTP a non-admin's `?workspaceId=` is ignored instead.
+   */
+  bindWorkspace?: boolean;
+  idempotencyKey?: string | undefined;
+}
+
+/**
+ * Runs a command for an adapter (HTTP, NATS), from a raw token. A data node verifies the token and dispatches
+ * (`localCaller`); a gateway forwards the token untouched to the data node (`remoteCaller` in the CLI).
+ */
+export interface CommandCaller {
+  /**
+   * The principal of a token. A data node verifies it; a gateway only reads its claims (to route the call and key
+   * its rate limit) and leaves verification to the data node.
+   */
+  authenticate(token: string | undefined): Promise<Principal>;
+  call(principal: Principal, command: string, input: unknown, options: CallOptions): Promise<unknown>;
+}
+
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m?.[1];
+}
+
+/** The command's definition, or NOT_FOUND. */
+export function commandNamed(name: string) {
+  const command = commandTable.get(name);
+  if (!command) throw new OverseerError('NOT_FOUND', `No command ${name}.`, { command: name });
+  return command;
+}
+
+/**
+ * The workspace a call runs in: {@link authorize}'s choice, except that a workspace bound by the transport must be
+ * the token's own (or the token an admin's).
+ */
+export function callWorkspace(principal: Principal, command: string, options: CallOptions): string {
+  const def = commandNamed(command);
+  const requested = options.workspaceId === undefined ? undefined : parseWorkspaceId(options.workspaceId);
+  const ws = authorize(principal, def.scopes, requested);
+  if (options.bindWorkspace && requested !== undefined && ws !== requested)
+    throw new OverseerError(
+      'INSUFFICIENT_SCOPE',
+      `This token is for workspace ${principal.workspaceId}; the call names ${requested}.`,
+      { tokenWorkspace: principal.workspaceId, requestedWorkspace: requested },
+    );
+  return ws;
+}
+
+/** The caller of a node that holds the state: verifies tokens (shared cache) and dispatches. */
+export function localCaller(dispatch: Dispatch, authenticator: Authenticator): CommandCaller {
+  return {
+    authenticate: (token) => authenticator.authenticate(token),
+    call(principal, command, input, options) {
+      const ws = callWorkspace(principal, command, options);
+      return dispatch(command, ws, input, {
+        principal: principal.sub,
+        idempotencyKey: options.idempotencyKey,
+      });
+    },
+  };
+}
+
+/**
+ * The claims of a token read without verifying it: what a gateway needs to route a call to its workspace.
+ * UNAUTHENTICATED when there is no token or it is not a JWT with `sub`, `ws` and `scopes`; the data node then
+ * verifies its signature, expiry, issuer and audience.
+ */
+export function unverifiedPrincipal(token: string | undefined): Principal {
+  if (!token)
+    throw new OverseerError('UNAUTHENTICATED', 'A bearer token is required: Authorization: Bearer <token>.');
+  let claims: Record<string, unknown>;
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    throw new OverseerError('UNAUTHENTICATED', 'The token is invalid.', { reason: 'ERR_JWT_INVALID' });
+  }
+  const ws = WorkspaceIdSchema.safeParse(claims['ws']);
+  const scopes = ScopeSchema.array().max(16).safeParse(claims['scopes']);
+  const sub = claims['sub'];
+  if (!ws.success || !scopes.success || typeof sub !== 'string' || sub === '')
+    throw new OverseerError('UNAUTHENTICATED', 'The token lacks valid sub, ws or scopes claims.', {
+      reason: 'ERR_CLAIMS',
+    });
+  return { sub, workspaceId: ws.data, scopes: scopes.data };
+}
+
+/**
+ * A command handler for a bus endpoint whose subject names the workspace (NATS): the token from the
+ * `authorization` header, the key from `idempotency-key`, and the workspace bound to the subject's.
+ */
+export function subjectCommandHandler(
+  caller: CommandCaller,
+): (
+  command: string,
+  workspaceId: string,
+  payload: unknown,
+  headers: Readonly<Record<string, string>>,
+) => Promise<unknown> {
+  return async (command, workspaceId, payload, headers) => {
+    const token = bearerToken(headers['authorization']);
+    const principal = await caller.authenticate(token);
+    return caller.call(principal, command, payload, {
+      token,
+      workspaceId,
+      bindWorkspace: true,
+      idempotencyKey: headers['idempotency-key'],
+    });
+  };
+}
