@@ -205,6 +205,23 @@ describe('gateway mode', () => {
     expect(await whoami.json()).toEqual({ sub: 'tester', workspaceId: 'acme' });
   });
 
+  it('forwards a long-poll claim that waits longer than the default request timeout', async () => {
+    const worker = await tokenFor('longpoll', ['queue:work', 'jobs:write']);
+    const post = (path: string, body: unknown) =>
+      fetch(`${gateway.server.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${worker}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const w = (await (await post('/api/v1/workers', { name: 'gw-worker' })).json()) as { id: string };
+    const claiming = post('/api/v1/queue/claim', { workerId: w.id, waitMs: 6_000 });
+    await new Promise((resolve) => setTimeout(resolve, 5_300));
+    const job = (await (await post('/api/jobs', { title: 'Late job' })).json()) as { id: string };
+    const res = await claiming;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { job: { id: string } }).job.id).toBe(job.id);
+  }, 15_000);
+
   it('leaves authentication to the data node: a forged token is refused there', async () => {
     const [h, , s] = admin.split('.');
     const forged = `${h}.${Buffer.from(JSON.stringify({ sub: 'x', ws: 'acme', scopes: ['admin'], exp: 4e9 })).toString('base64url')}.${s}`;
