@@ -11,7 +11,6 @@ import type { RuntimeSettings, ServiceEnv } from './actors/settings.ts';
 import { registerJobTimers } from './actors/services/queue.ts';
 import { WorkRegistry } from './actors/work/work-state.ts';
 import { createDispatch, type Dispatch } from './api/dispatch.ts';
-import { pageBudget } from './api/page.ts';
 import { parse } from './api/validation.ts';
 import { LmdbStore } from './store/lmdb-store.ts';
 import type { Bus } from './transport/bus.ts';
@@ -87,7 +86,7 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
   const env: ServiceEnv = { settings, work, random: Math.random };
   registerSessionTimers(host);
   registerJobTimers(host, env);
-  const dispatch = createDispatch(host, env, { maxPageBytes: pageBudget(bus.maxPayload) });
+  const dispatch = createDispatch(host, env);
   // One pass at a time: a pass asked for while another runs starts after it.
   let lastPass: Promise<unknown> = Promise.resolve();
   const retain = () => {

@@ -5,6 +5,7 @@ import { ScopeSchema, type Principal } from '../contracts/scopes.ts';
 import { authorize, type Authenticator } from './auth.ts';
 import { commandTable } from './commands.ts';
 import type { Dispatch } from './dispatch.ts';
+import { encodeAnswer } from './page.ts';
 import { parseWorkspaceId } from './validation.ts';
 
 /** How an adapter names the call it forwards. */
@@ -105,24 +106,27 @@ export function unverifiedPrincipal(token: string | undefined): Principal {
 
 /**
  * A command handler for a bus endpoint whose subject names the workspace (NATS): the token from the
- * `authorization` header, the key from `idempotency-key`, and the workspace bound to the subject's.
+ * `authorization` header, the key from `idempotency-key`, and the workspace bound to the subject's. It answers
+ * the JSON text of the answer, a list page ending early under `maxAnswerBytes`.
  */
 export function subjectCommandHandler(
   caller: CommandCaller,
+  maxAnswerBytes: number,
 ): (
   command: string,
   workspaceId: string,
   payload: unknown,
   headers: Readonly<Record<string, string>>,
-) => Promise<unknown> {
+) => Promise<string> {
   return async (command, workspaceId, payload, headers) => {
     const token = bearerToken(headers['authorization']);
     const principal = await caller.authenticate(token);
-    return caller.call(principal, command, payload, {
+    const answer = await caller.call(principal, command, payload, {
       token,
       workspaceId,
       bindWorkspace: true,
       idempotencyKey: headers['idempotency-key'],
     });
+    return encodeAnswer(answer, maxAnswerBytes);
   };
 }

@@ -11,8 +11,6 @@ export interface CommandContext {
   ws: string;
   principal: string;
   idempotencyKey?: string | undefined;
-  /** The largest JSON a list page may answer (the NATS server's max_payload less headroom, on every transport). */
-  maxPageBytes: number;
 }
 
 /** One entry of the command table that the library, HTTP and NATS all dispatch through. */

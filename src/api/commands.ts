@@ -44,7 +44,6 @@ import {
 import { WorkstreamDefinitionSchema } from '../contracts/task-definition.ts';
 import { mutation, query, type CommandDef } from './command.ts';
 import { claimWithWait, allocateWithWait } from './long-poll.ts';
-import { fitPage } from './page.ts';
 
 const JobRef = z.object({ jobId: IdSchema });
 const WorkerRef = z.object({ workerId: IdSchema });
@@ -62,20 +61,6 @@ async function viewOrNotFound<T>(
   const snapshot = await host.view(ws, kind, id);
   if (!snapshot) throw new OverseerError('NOT_FOUND', `No ${kind} ${id} in workspace ${ws}.`, { kind, id });
   return view(snapshot);
-}
-
-/** A page under the byte budget: cut short, its cursor is the last item kept. */
-function paged<K extends string, T, C>(
-  key: K,
-  items: readonly T[],
-  nextCursor: C | null,
-  budget: number,
-  cursorOf: (item: T) => C,
-): { [P in K]: T[] } & { nextCursor: C | null } {
-  const fit = fitPage(items, budget);
-  const kept = fit.items as T[];
-  const cursor = fit.cut ? cursorOf(kept[kept.length - 1]!) : nextCursor;
-  return { [key]: kept, nextCursor: cursor } as { [P in K]: T[] } & { nextCursor: C | null };
 }
 
 const heartbeatCommand = (name: string) =>
@@ -123,7 +108,7 @@ export const commands = [
           );
         },
       });
-      return paged('jobs', page.items.map(jobView), page.nextCursor, ctx.maxPageBytes, (j) => j.id);
+      return { jobs: page.items.map(jobView), nextCursor: page.nextCursor };
     },
   ),
   mutation(
@@ -248,7 +233,7 @@ export const commands = [
         limit: input.limit,
         filter: (s) => !input.status || s.value === input.status,
       });
-      return paged('workers', page.items.map(workerView), page.nextCursor, ctx.maxPageBytes, (w) => w.id);
+      return { workers: page.items.map(workerView), nextCursor: page.nextCursor };
     },
   ),
   heartbeatCommand('workers.heartbeat'),
@@ -384,10 +369,7 @@ export const commands = [
     ['jobs:read', 'supervisor:read'],
     EventListSchema,
     "This workspace's journal records after a seq.",
-    async (ctx, input) => {
-      const page = await ctx.host.journal(ctx.ws, input.afterSeq, input.limit);
-      return paged('events', page.events, page.nextCursor, ctx.maxPageBytes, (e) => e.seq);
-    },
+    (ctx, input) => ctx.host.journal(ctx.ws, input.afterSeq, input.limit),
   ),
 ] as const satisfies readonly CommandDef[];
 

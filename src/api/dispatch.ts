@@ -3,7 +3,6 @@ import type { ActorHost } from '../actors/actor-host.ts';
 import type { ServiceEnv } from '../actors/settings.ts';
 import { IdempotencyKeySchema } from '../contracts/common.ts';
 import { commandTable } from './commands.ts';
-import { pageBudget } from './page.ts';
 import { parse, parseWorkspaceId } from './validation.ts';
 
 /** How a caller runs a command. */
@@ -20,11 +19,7 @@ export type Dispatch = (
   options: DispatchOptions,
 ) => Promise<unknown>;
 
-export function createDispatch(
-  host: ActorHost,
-  env: ServiceEnv,
-  limits: { maxPageBytes: number } = { maxPageBytes: pageBudget(undefined) },
-): Dispatch {
+export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
   return async (name, workspaceId, input, options) => {
     const command = commandTable.get(name);
     if (!command) throw new OverseerError('NOT_FOUND', `No command ${name}.`, { command: name });
@@ -38,7 +33,6 @@ export function createDispatch(
         env,
         ws,
         principal: options.principal,
-        maxPageBytes: limits.maxPageBytes,
         idempotencyKey: command.mutates ? idempotencyKey : undefined,
       },
       parsed,

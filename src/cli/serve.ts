@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../core/log.ts';
 import { Authenticator, createToken } from '../api/auth.ts';
 import { localCaller, subjectCommandHandler, type CommandCaller } from '../api/command-caller.ts';
 import { commands } from '../api/commands.ts';
+import { pageBudget } from '../api/page.ts';
 import { remoteCaller } from '../api/remote-caller.ts';
 import { buildHttpServer } from '../http/server.ts';
 import { API_VERSION, buildOpenApi } from '../http/openapi.ts';
@@ -89,18 +90,20 @@ async function serveDataNode(
     ov = await createOverseer({ ...runtimeConfig, logger, ...(bus ? { bus } : {}) });
     const caller = localCaller(ov.runtime.dispatch, new Authenticator({ secret }));
     const metrics = new HttpMetrics(sampler(ov, bus));
+    // One answer budget for both transports of the node, so a page ends at the same item over HTTP and NATS.
+    const maxAnswerBytes = pageBudget(bus?.maxPayload);
     if (bus)
       service = await startNatsCommandService({
         bus,
         commands,
-        handle: subjectCommandHandler(caller),
+        handle: subjectCommandHandler(caller, maxAnswerBytes),
         version: API_VERSION,
         metadata: { durability: config.durability },
         log: logger,
         observe: (command, seconds, code) =>
           metrics.natsCommands.observe({ command, outcome: code ?? 'ok' }, seconds),
       });
-    const url = await listen(caller, metrics, config, logger, () => bus?.isConnected ?? true);
+    const url = await listen(caller, metrics, config, logger, () => bus?.isConnected ?? true, maxAnswerBytes);
     print(`Overseer listening on ${url.url} (data in ${config.dataDir}, durability ${config.durability})`);
     if (nats) print(`Commands over NATS on overseer.cmd.<workspace>.<service>.<operation> (${nats})`);
     print(`API reference: ${url.url}/docs`);
@@ -144,7 +147,14 @@ async function serveGateway(
   });
   try {
     const metrics = new HttpMetrics(sampler(undefined, bus));
-    const url = await listen(remoteCaller(bus), metrics, config, logger, () => bus.isConnected);
+    const url = await listen(
+      remoteCaller(bus),
+      metrics,
+      config,
+      logger,
+      () => bus.isConnected,
+      pageBudget(bus.maxPayload),
+    );
     print(`Overseer gateway listening on ${url.url}, forwarding every command over NATS (${config.nats})`);
     print(`API reference: ${url.url}/docs`);
     return {
@@ -170,6 +180,7 @@ async function listen(
   config: ServerConfig,
   logger: Logger,
   ready: () => boolean,
+  maxAnswerBytes: number,
 ): Promise<{ url: string; close(): Promise<void> }> {
   let openapi: unknown;
   const app = buildHttpServer({
@@ -180,6 +191,7 @@ async function listen(
     openapi: () => (openapi ??= buildOpenApi()),
     sample: () => ({ workspaces: [] }),
     metrics,
+    maxAnswerBytes,
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

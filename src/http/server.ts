@@ -8,6 +8,7 @@ import Fastify, {
 import { OverseerError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { bearerToken, type CommandCaller } from '../api/command-caller.ts';
+import { encodeAnswer, pageBudget } from '../api/page.ts';
 import { DOCS_ASSETS, DOCS_PAGE, docsAsset } from './docs-ui.ts';
 import { rawErrorResponse, toOverseerError } from './errors.ts';
 import { HttpMetrics, type RuntimeSample } from './metrics.ts';
@@ -30,6 +31,8 @@ export interface HttpServerOptions {
   /** The OpenAPI document. */
   openapi: () => unknown;
   sample: () => RuntimeSample;
+  /** The largest answer in bytes: a longer list page ends early (the NATS budget, so both agree). */
+  maxAnswerBytes?: number;
   /** The metrics registry to serve at `/metrics` (a node passes one it shares with its NATS endpoints). */
   metrics?: HttpMetrics;
   now?: () => number;
@@ -47,6 +50,7 @@ export function buildHttpServer(
   options: HttpServerOptions,
 ): FastifyInstance<Server, IncomingMessage, ServerResponse, Logger> {
   const now = options.now ?? Date.now;
+  const maxAnswerBytes = options.maxAnswerBytes ?? pageBudget(undefined);
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'http' }),
     // Per-request lines are left out: latency goes to /metrics, errors are logged by the error handler.
@@ -140,7 +144,10 @@ export function buildHttpServer(
       workspaceId: requested,
       idempotencyKey: typeof key === 'string' ? key : undefined,
     });
-    return reply.code(route.status ?? 200).send(answer);
+    return reply
+      .code(route.status ?? 200)
+      .type('application/json; charset=utf-8')
+      .send(encodeAnswer(answer, maxAnswerBytes));
   };
   for (const route of routes) app.route({ method: route.method, url: route.path, handler: handle(route) });
 

@@ -1,7 +1,7 @@
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import { ErrorCodes, OverseerError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { MAX_REQUEST_BYTES, decodePayload, encodeError, encodePayload } from './bus.ts';
+import { MAX_REQUEST_BYTES, decodePayload, encodeError } from './bus.ts';
 import type { NatsBus } from './nats-bus.ts';
 
 /** The NATS service name every data node registers (`$SRV.PING.overseer`). */
@@ -17,15 +17,15 @@ export interface CommandEndpoint {
 }
 
 /**
- * Runs one command: the workspace comes from the subject, headers arrive lower-cased. Throwing an OverseerError
- * answers its envelope; anything else answers INTERNAL.
+ * Runs one command and answers the reply's JSON text: the workspace comes from the subject, headers arrive
+ * lower-cased. Throwing an OverseerError answers its envelope; anything else answers INTERNAL.
  */
 export type CommandHandler = (
   command: string,
   workspaceId: string,
   payload: unknown,
   headers: Readonly<Record<string, string>>,
-) => Promise<unknown>;
+) => Promise<string>;
 
 /** Options of {@link startNatsCommandService}. */
 export interface NatsCommandServiceOptions {
@@ -149,13 +149,7 @@ export async function startNatsCommandService(
       throw new OverseerError('VALIDATION_FAILED', 'The request payload is not JSON.');
     }
     const workspaceId = msg.subject.split('.')[2] ?? '';
-    const result = await options.handle(command, workspaceId, payload, lowerCased(msg));
-    let text: string;
-    try {
-      text = encodePayload(result);
-    } catch (cause) {
-      throw new Error('The answer cannot be encoded as JSON.', { cause });
-    }
+    const text = await options.handle(command, workspaceId, payload, lowerCased(msg));
     const limit = options.bus.maxPayload;
     if (Buffer.byteLength(text) > limit)
       throw new OverseerError('PAYLOAD_TOO_LARGE', 'The answer exceeds the NATS server max_payload.', {

@@ -56,7 +56,7 @@ describe('startNatsCommandService', () => {
     const seen: unknown[] = [];
     await start((command, ws, payload, headers) => {
       seen.push({ command, ws, payload, auth: headers['authorization'] });
-      return Promise.resolve({ ok: true });
+      return Promise.resolve(JSON.stringify({ ok: true }));
     });
     const { headers } = await import('@nats-io/transport-node');
     const h = headers();
@@ -74,7 +74,7 @@ describe('startNatsCommandService', () => {
   });
 
   it('refuses a payload that is not JSON and an answer above max_payload', async () => {
-    await start(() => Promise.resolve({ big: 'x'.repeat(70_000) }));
+    await start(() => Promise.resolve(JSON.stringify({ big: 'x'.repeat(70_000) })));
     expect((await request('overseer.cmd.acme.echo.run', '{nope')).code).toBe('VALIDATION_FAILED');
     const r = await request('overseer.cmd.acme.echo.run', '{}');
     expect(r).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', status: '413' });
@@ -89,7 +89,7 @@ describe('startNatsCommandService', () => {
       async () => {
         await gate;
         finished++;
-        return { done: true };
+        return JSON.stringify({ done: true });
       },
       { maxInFlight: 1 },
     );
@@ -106,7 +106,7 @@ describe('startNatsCommandService', () => {
 
   it('reports its own counts in $SRV.STATS and refuses a second instance', async () => {
     await start((command) =>
-      command === 'echo.other' ? Promise.reject(new OverseerError('NOT_FOUND')) : Promise.resolve({}),
+      command === 'echo.other' ? Promise.reject(new OverseerError('NOT_FOUND')) : Promise.resolve('{}'),
     );
     await request('overseer.cmd.a.echo.run', '{}');
     await request('overseer.cmd.a.echo.other', '{}');
@@ -120,7 +120,7 @@ describe('startNatsCommandService', () => {
     expect(by['echo_other']).toMatchObject({ requests: 1, errors: 1, last_error: 'NOT_FOUND' });
     expect(await pingService(bus)).toEqual([service!.id]);
     await expect(
-      startNatsCommandService({ bus, commands: [], handle: () => Promise.resolve(), version: '1.0.0' }),
+      startNatsCommandService({ bus, commands: [], handle: () => Promise.resolve(''), version: '1.0.0' }),
     ).rejects.toMatchObject({
       code: 'DATA_DIR_LOCKED',
       details: { reason: 'service_running', instances: [service!.id] },
@@ -131,7 +131,7 @@ describe('startNatsCommandService', () => {
     let calls = 0;
     await start(() => {
       calls++;
-      return Promise.resolve({});
+      return Promise.resolve('{}');
     });
     nc.publish('overseer.cmd.acme.echo.run', '{}');
     await nc.flush();

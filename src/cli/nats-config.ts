@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import { WorkspaceIdSchema } from '../contracts/common.ts';
+import { OverseerError } from '../core/errors.ts';
+
+/** The subjects a NATS user may publish and subscribe to, in nats-server's `permissions` map. */
+export interface NatsPermissions {
+  publish: { allow: readonly string[] };
+  subscribe: { allow: readonly string[] };
+  /** nats-server's reply permission: publish once to the reply subject of each request received. */
+  allowResponses?: { max: number; expires: string };
+}
+
+/** One user of a nats-server `authorization { users = [...] }` block. */
+export interface NatsUser {
+  user: string;
+  password: string;
+  permissions: NatsPermissions;
+  /** Comment lines printed above the entry (what to hand out, what the user may do). */
+  notes: readonly string[];
+}
+
+/** The reply prefix a workspace's clients must set (`inboxPrefix`): the only inboxes they may read. */
+export const workspaceInboxPrefix = (workspaceId: string): string => `_INBOX_${workspaceId}`;
+
+/** A workspace client: commands of its workspace, its workspace's events, replies in its own inboxes. */
+export function workspacePermissions(workspaceId: string): NatsPermissions {
+  return {
+    publish: { allow: [`overseer.cmd.${workspaceId}.>`] },
+    subscribe: { allow: [`overseer.evt.${workspaceId}.>`, `${workspaceInboxPrefix(workspaceId)}.>`] },
+  };
+}
+
+/**
+ * The data node (`serve --nats`): serves every workspace's commands (queue group `q`) and the services
+ * framework's `$SRV` subjects, publishes and reads events, pings `$SRV.PING.overseer` at start (replies in
+ * `_INBOX`), and answers each request once on its reply subject, whatever inbox that is (`allow_responses`),
+ * without being able to publish into any inbox on its own.
+ */
+export function dataNodePermissions(): NatsPermissions {
+  return {
+    publish: { allow: ['overseer.evt.>', '$SRV.PING.overseer'] },
+    subscribe: { allow: ['overseer.cmd.*.>', 'overseer.evt.>', '$SRV.>', '_INBOX.>'] },
+    allowResponses: { max: 1, expires: '2m' },
+  };
+}
+
+/** A gateway (`serve --gateway --nats`): forwards commands of any workspace, reads its replies in `_INBOX`. */
+export function gatewayPermissions(): NatsPermissions {
+  return {
+    publish: { allow: ['overseer.cmd.>'] },
+    subscribe: { allow: ['_INBOX.>'] },
+  };
+}
+
+const list = (subjects: readonly string[]): string =>
+  `[${subjects.map((s) => JSON.stringify(s)).join(', ')}]`;
+
+/** One `{ user, password, permissions }` entry in nats-server config syntax, comments first. */
+export function renderNatsUser(entry: NatsUser, indent = ''): string {
+  const p = entry.permissions;
+  const lines = [
+    ...entry.notes.map((n) => `# ${n}`),
+    '{',
+    `  user: ${JSON.stringify(entry.user)}`,
+    `  password: ${JSON.stringify(entry.password)}`,
+    '  permissions: {',
+    `    publish: { allow: ${list(p.publish.allow)} }`,
+    `    subscribe: { allow: ${list(p.subscribe.allow)} }`,
+    ...(p.allowResponses
+      ? [
+          `    allow_responses: { max: ${p.allowResponses.max}, expires: ${JSON.stringify(p.allowResponses.expires)} }`,
+        ]
+      : []),
+    '  }',
+    '}',
+  ];
+  return lines.map((l) => `${indent}${l}`).join('\n');
+}
+
+/** A whole `authorization { users = [...] }` block (a server config holds one; merge the entries). */
+export function renderAuthorization(users: readonly NatsUser[]): string {
+  return ['authorization {', '  users = [', ...users.map((u) => renderNatsUser(u, '    ')), '  ]', '}'].join(
+    '\n',
+  );
+}
+
+/** A password for a NATS user: 24 random bytes, base64url (32 characters). */
+export const generatePassword = (): string => randomBytes(24).toString('base64url');
+
+/** Printable ASCII without quotes, backslashes or spaces: safe inside a quoted nats-server string. */
+const SAFE = /^[!#-[\]-~]+$/;
+const BCRYPT = /^\$2[aby]?\$\d\d\$/;
+
+function checkText(flag: string, value: unknown, min: number): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0)
+    throw new OverseerError('VALIDATION_FAILED', `--${flag} needs a value.`);
+  if (!SAFE.test(value) || value.length < min || value.length > 256)
+    throw new OverseerError(
+      'VALIDATION_FAILED',
+      `--${flag} must be ${min} to 256 printable characters without spaces, quotes or backslashes.`,
+      { issues: [{ path: flag, message: 'invalid' }] },
+    );
+  return value;
+}
+
+/**
+ * The user `overseer nats-config` prints for its flags: `--workspace ID`, `--data-node` or `--gateway`, with
+ * `--user NAME` (default: the workspace id, `overseer-data-node`, `overseer-gateway`) and `--password PASS`
+ * (default: generated; a bcrypt hash from `nats-server --mkpasswd`-style tools is kept as is).
+ */
+export function natsUserFor(flags: Record<string, unknown>): NatsUser {
+  const roles = (['workspace', 'dataNode', 'gateway'] as const).filter((r) => flags[r] !== undefined);
+  if (roles.length !== 1)
+    throw new OverseerError(
+      'VALIDATION_FAILED',
+      'Give exactly one of --workspace ID, --data-node or --gateway.',
+    );
+  const user = checkText('user', flags['user'], 1);
+  const given = checkText('password', flags['password'], 12);
+  const password = given ?? generatePassword();
+  const handOut = given
+    ? BCRYPT.test(given)
+      ? 'password: the bcrypt hash given; hand out the plain password it was made from'
+      : `password: ${JSON.stringify(given)} (as given)`
+    : `password: ${JSON.stringify(password)} (generated; hand it out, it is printed only here)`;
+
+  if (roles[0] === 'workspace') {
+    const parsed = WorkspaceIdSchema.safeParse(flags['workspace']);
+    if (!parsed.success)
+      throw new OverseerError(
+        'VALIDATION_FAILED',
+        `Invalid --workspace ${JSON.stringify(flags['workspace'])}: workspace ids match ^[a-z0-9][a-z0-9_-]{0,62}$.`,
+        { issues: [{ path: 'workspace', message: parsed.error.issues[0]?.message ?? 'invalid' }] },
+      );
+    const ws = parsed.data;
+    const name = user ?? ws;
+    return {
+      user: name,
+      password,
+      permissions: workspacePermissions(ws),
+      notes: [
+        `Overseer workspace '${ws}': commands on overseer.cmd.${ws}.>, events on overseer.evt.${ws}.>.`,
+        `Hand out: user ${JSON.stringify(name)}, ${handOut}.`,
+        `Clients must connect with inboxPrefix "${workspaceInboxPrefix(ws)}" (replies arrive nowhere else).`,
+      ],
+    };
+  }
+  if (roles[0] === 'dataNode') {
+    const name = user ?? 'overseer-data-node';
+    return {
+      user: name,
+      password,
+      permissions: dataNodePermissions(),
+      notes: [
+        'Overseer data node (serve --nats): serves every workspace, publishes events, answers each request once.',
+        `Credentials: user ${JSON.stringify(name)}, ${handOut}.`,
+      ],
+    };
+  }
+  const name = user ?? 'overseer-gateway';
+  return {
+    user: name,
+    password,
+    permissions: gatewayPermissions(),
+    notes: [
+      'Overseer gateway (serve --gateway --nats): forwards commands of any workspace to the data node.',
+      `Credentials: user ${JSON.stringify(name)}, ${handOut}.`,
+    ],
+  };
+}
+
+/** The text `overseer nats-config` prints: the whole block, or with `--entry` the user entry alone. */
+export function natsConfig(flags: Record<string, unknown>): string {
+  const user = natsUserFor(flags);
+  return flags['entry'] ? renderNatsUser(user) : renderAuthorization([user]);
+}
+
+/** Runs `overseer nats-config`: prints the block and answers 0, or prints why not and answers 2. */
+export function runNatsConfig(
+  flags: Record<string, unknown>,
+  out: (text: string) => void,
+  err: (text: string) => void,
+): number {
+  try {
+    out(`${natsConfig(flags)}\n`);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof OverseerError)) throw e;
+    err(`overseer nats-config: ${e.message}\n`);
+    return 2;
+  }
+}
