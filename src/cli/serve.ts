@@ -77,7 +77,12 @@ async function serveDataNode(
     ...runtimeConfig
   } = config;
   const bus = nats
-    ? await NatsBus.connect({ servers: natsServers(nats), name: 'overseer-data-node', log: logger })
+    ? await NatsBus.connect({
+        servers: natsServers(nats),
+        name: 'overseer-data-node',
+        log: logger,
+        reconnectTimeWaitMs: 250,
+      })
     : undefined;
   let ov: Overseer | undefined;
   let service: NatsCommandService | undefined;
