@@ -44,6 +44,8 @@ export function mutation<S extends z.ZodType, O>(
   input: S,
   summary: string,
   apply: (tx: Tx, input: z.output<S>, env: ServiceEnv) => O,
+  /** Runs after the commit is durable, before the caller gets its answer. */
+  afterCommit?: (ctx: CommandContext, input: z.output<S>) => void,
 ): CommandDef<S, O> {
   return {
     name,
@@ -51,8 +53,8 @@ export function mutation<S extends z.ZodType, O>(
     input,
     scopes,
     mutates: true,
-    run: (ctx, parsed) =>
-      ctx.host.execute(
+    run: async (ctx, parsed) => {
+      const answer = await ctx.host.execute(
         {
           ws: ctx.ws,
           command: name,
@@ -61,6 +63,9 @@ export function mutation<S extends z.ZodType, O>(
           payload: parsed,
         },
         (tx) => apply(tx, parsed, ctx.env),
-      ),
+      );
+      afterCommit?.(ctx, parsed);
+      return answer;
+    },
   };
 }

@@ -43,7 +43,7 @@ import {
 } from '../actors/services/workstreams.ts';
 import { WorkstreamDefinitionSchema } from '../contracts/task-definition.ts';
 import { mutation, query, type CommandDef } from './command.ts';
-import { claimWithWait, allocateWithWait } from './long-poll.ts';
+import { claimWithWait, allocateWithWait, wakeClaimOf } from './long-poll.ts';
 
 const JobRef = z.object({ jobId: IdSchema });
 const WorkerRef = z.object({ workerId: IdSchema });
@@ -243,6 +243,7 @@ export const commands = [
     WorkerRef,
     'Pause a worker at its next safe point.',
     (tx, input, env) => pauseWorker(tx, env, input.workerId),
+    (ctx, input) => wakeClaimOf(ctx, input.workerId),
   ),
   mutation('workers.resume', ['supervisor:write'], WorkerRef, 'Resume a paused worker.', (tx, input, env) =>
     resumeWorker(tx, env, input.workerId),
@@ -253,6 +254,7 @@ export const commands = [
     WorkerRef.extend(Reason.shape),
     'Terminate a worker (its job is re-queued).',
     (tx, input, env) => terminateWorker(tx, env, input.workerId, input.reason),
+    (ctx, input) => wakeClaimOf(ctx, input.workerId),
   ),
   mutation(
     'workers.reportCrash',
@@ -270,6 +272,7 @@ export const commands = [
     WorkerRef,
     'Drain a worker: it completes when it holds no job.',
     (tx, input, env) => deregisterWorker(tx, env, input.workerId),
+    (ctx, input) => wakeClaimOf(ctx, input.workerId),
   ),
 
   // ── sessions ──

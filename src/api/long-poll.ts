@@ -68,7 +68,12 @@ export async function claimWithWait(
         if (result.job === null && remaining > 0) {
           // Parked inside the unit of work, so no enqueue can slip between the empty answer and the parking.
           const capabilities = (tx.get('worker', input.workerId).context as WorkerContext).capabilities;
-          parked = park(ctx, work.claimWaiters, (wake) => ({ capabilities, wake }), remaining);
+          parked = park(
+            ctx,
+            work.claimWaiters,
+            (wake) => ({ workerId: input.workerId, capabilities, wake }),
+            remaining,
+          );
         }
         return result;
       },
@@ -76,6 +81,15 @@ export async function claimWithWait(
     if (!parked) return answer;
     await (parked as Parked).promise;
   }
+}
+
+/**
+ * Wakes the parked claim of a worker whose state just changed (paused, terminated, draining): claiming again, it
+ * answers at once (INVALID_STATE_TRANSITION with the new state) instead of at the end of its wait.
+ */
+export function wakeClaimOf(ctx: CommandContext, workerId: string): void {
+  const work = ctx.env.work.get(ctx.ws);
+  for (const waiter of work.claimWaiters.filter((w) => w.workerId === workerId)) waiter.wake();
 }
 
 /** An allocate that waits up to `waitMs` (FIFO) while what it asks for is busy; `QUOTA_EXCEEDED` when time is up. */

@@ -65,6 +65,26 @@ describe('queue and claims', () => {
     expect(Date.now() - started).toBeLessThan(4_000);
   });
 
+  it('wakes a parked claim at once when its worker is paused, terminated or drained', async () => {
+    const clock = simulatedClock();
+    t = await openTestOverseer({ clock });
+    const ws = t.ov.workspace('acme');
+    for (const [act, state] of [
+      ['pause', 'PAUSED'],
+      ['terminate', 'TERMINATED'],
+      ['deregister', 'COMPLETED'],
+    ] as const) {
+      const w = await ws.workers.register({ name: act });
+      const claim = rejection(ws.queue.claim({ workerId: w.id, waitMs: 10_000 }));
+      await new Promise((r) => setTimeout(r, 20));
+      await ws.workers[act](w.id);
+      // No time passes on the clock: the claim answers because the worker changed.
+      const err = await claim;
+      expect(err.code).toBe('INVALID_STATE_TRANSITION');
+      expect(err.details).toMatchObject({ state });
+    }
+  });
+
   it('a long-poll ends with { job: null } when its time is up', async () => {
     const clock = simulatedClock();
     t = await openTestOverseer({ clock });

@@ -5,6 +5,8 @@ import { QueueIndex } from './queue-index.ts';
 
 /** A claimer parked until a matching job is enqueued (long-poll). */
 export interface ClaimWaiter {
+  /** The worker whose claim waits (pausing, terminating or draining it wakes the claim). */
+  workerId: string;
   capabilities: readonly string[];
   wake: () => void;
 }
