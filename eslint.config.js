@@ -126,4 +126,13 @@ export default tseslint.config(
     },
   },
   { files: ['*.js', '*.config.ts'], ...tseslint.configs.disableTypeChecked },
+  // Plain-JavaScript examples (no Overseer code, no types): linted without type information.
+  {
+    files: ['examples/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly' },
+    },
+  },
 );

@@ -1,5 +1,6 @@
 /** The `overseer` command. */
 import { parseFlags } from './config.ts';
+import { runNatsConfig } from './nats-config.ts';
 import { serve } from './serve.ts';
 import { tokenCreate } from './token.ts';
 
@@ -13,6 +14,10 @@ Commands:
   start     The same as serve.
   token create --workspace ID --scopes a,b --ttl 1h [--sub NAME]
             Print an API token (reads OVERSEER_JWT_SECRET or <dataDir>/jwt-secret; never opens the store).
+  nats-config --workspace ID | --data-node | --gateway [--user NAME] [--password PASS] [--entry]
+            Print a nats-server authorization block fencing one NATS user: a workspace's clients
+            (inboxPrefix _INBOX_<ID>), the data node, or a gateway. The password is generated unless given;
+            --entry prints the user entry alone, to merge into an existing users list.
   help      Show this help.
 
 Configuration: overseer.config.yaml in the working directory (or --config), then the environment:
@@ -54,6 +59,13 @@ async function main(argv: string[]): Promise<void> {
     case 'token':
       if (sub !== 'create') break;
       out(await tokenCreate(flags));
+      return;
+    case 'nats-config':
+      process.exitCode = runNatsConfig(
+        flags,
+        (text) => process.stdout.write(text),
+        (text) => process.stderr.write(text),
+      );
       return;
     case 'help':
       process.stdout.write(USAGE);

@@ -121,9 +121,9 @@ export function natsUserFor(flags: Record<string, unknown>): NatsUser {
   const password = given ?? generatePassword();
   const handOut = given
     ? BCRYPT.test(given)
-      ? 'password: the bcrypt hash given; hand out the plain password it was made from'
-      : `password: ${JSON.stringify(given)} (as given)`
-    : `password: ${JSON.stringify(password)} (generated; hand it out, it is printed only here)`;
+      ? 'password: the plain one this bcrypt hash was made from'
+      : `password ${JSON.stringify(given)}`
+    : `password ${JSON.stringify(password)} (generated, kept nowhere but here)`;
 
   if (roles[0] === 'workspace') {
     const parsed = WorkspaceIdSchema.safeParse(flags['workspace']);

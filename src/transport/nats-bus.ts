@@ -184,11 +184,13 @@ export class NatsBus implements Bus {
 
   /** Connects to NATS; fails with `STORAGE_UNAVAILABLE` (reason `unreachable`) if no server answers. */
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const { servers, user, pass } = splitCredentials(options.servers);
     try {
       const nc = await connect({
         noAsyncTraces: true,
+        ...(user === undefined ? {} : { user, pass: pass ?? '' }),
         ...options.connection,
-        servers: options.servers,
+        servers,
         ...(options.name === undefined ? {} : { name: options.name }),
         ...(options.inboxPrefix === undefined ? {} : { inboxPrefix: options.inboxPrefix }),
         maxReconnectAttempts: -1,
@@ -199,7 +201,7 @@ export class NatsBus implements Bus {
       throw new OverseerError(
         'STORAGE_UNAVAILABLE',
         'Cannot connect to NATS; check the server address and credentials.',
-        { reason: 'unreachable', servers: options.servers },
+        { reason: 'unreachable', servers },
         { cause },
       );
     }
@@ -461,6 +463,35 @@ export class NatsBus implements Bus {
     if (this.dropStreak++ % 1_000 === 0)
       this.log?.warn({ subject, reason, err, dropped: this.counters.dropped }, 'event dropped');
   }
+}
+
+/**
+ * Server URLs without their `user:password@` part, and those credentials (from the first URL that has them):
+ * nats.js does not read credentials from a URL, and they must not reach logs or error details.
+ */
+export function splitCredentials(urls: string | string[]): {
+  servers: string[];
+  user?: string;
+  pass?: string;
+} {
+  let user: string | undefined;
+  let pass: string | undefined;
+  const servers = (Array.isArray(urls) ? urls : [urls]).map((raw) => {
+    const m = /^([a-z]+:\/\/)([^@/]*)@(.*)$/i.exec(raw);
+    if (!m) return raw;
+    const [, scheme, auth, rest] = m as unknown as [string, string, string, string];
+    if (user === undefined) {
+      const i = auth.indexOf(':');
+      user = decodeURIComponent(i < 0 ? auth : auth.slice(0, i));
+      pass = i < 0 ? undefined : decodeURIComponent(auth.slice(i + 1));
+    }
+    return `${scheme}${rest}`;
+  });
+  return {
+    servers,
+    ...(user === undefined ? {} : { user }),
+    ...(pass === undefined ? {} : { pass }),
+  };
 }
 
 function toNatsHeaders(headers: Record<string, string> | undefined): MsgHdrs | undefined {

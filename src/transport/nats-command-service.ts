@@ -171,6 +171,18 @@ export async function startNatsCommandService(
           return;
         }
         if (!msg.reply) return;
+        if (!replyAllowed(msg.subject, msg.reply)) {
+          // nats-server does not check a reply subject against the sender's permissions: answering
+          // `overseer.evt.beta.…` or `_INBOX_beta.…` for a caller of workspace acme would let it inject messages.
+          counted.requests++;
+          counted.errors++;
+          counted.lastError = 'REPLY_SUBJECT_REFUSED';
+          log?.warn(
+            { subject: msg.subject, reply: msg.reply },
+            'request with a foreign reply subject dropped',
+          );
+          return;
+        }
         if (handling.size >= maxInFlight) {
           counted.requests++;
           counted.errors++;
@@ -224,6 +236,16 @@ export async function startNatsCommandService(
       log?.warn({ err, subject: msg.subject }, 'could not answer a command');
     }
   }
+}
+
+/**
+ * Whether a command may be answered on `reply`: only an inbox, either the shared `_INBOX.` (unfenced clients,
+ * gateways) or the inbox prefix of the subject's own workspace (`_INBOX_<workspace>.`).
+ */
+export function replyAllowed(subject: string, reply: string): boolean {
+  if (reply.startsWith('_INBOX.')) return true;
+  const ws = subject.split('.')[2] ?? '';
+  return ws !== '' && reply.startsWith(`_INBOX_${ws}.`);
 }
 
 /** The instance ids that answer `$SRV.PING.overseer` within `timeoutMs` (none: nobody serves it). */
