@@ -161,6 +161,23 @@ const BENCHES: { name: string; rows: (r: Result) => Row[] }[] = [
   },
   // Work distribution (W1, W2) and the HTTP API: each reports its own figures and targets.
   ...(['w1', 'w2', 'http'] as const).map((name) => ({ name, rows: targetRows })),
+  // The NATS transport: a command against a bare and a durable echo, and W1 with consumers claiming over NATS.
+  {
+    name: 'nats',
+    rows: (r) => {
+      const one = r.oneAtATime as Record<string, Result>;
+      const many = r.concurrent as Record<string, Result>;
+      return [
+        ...['echo', 'durable', 'command'].flatMap((t) => [
+          { metric: `NATS ${t}, one at a time: p50`, value: num(one[t]!.p50Ms), unit: 'ms' },
+          { metric: `NATS ${t}, one at a time: p99`, value: num(one[t]!.p99Ms), unit: 'ms' },
+          { metric: `NATS ${t}, ${num(r.inFlight)} in flight`, value: num(many[t]!.perSec), unit: 'req/s' },
+        ]),
+        ...targetRows(r),
+      ];
+    },
+  },
+  { name: 'w1-nats', rows: targetRows },
 ];
 
 function num(v: unknown): number {
