@@ -1,4 +1,4 @@
-import { createActor, type AnyMachineSnapshot, type InspectionEvent, type Observer } from 'xstate';
+import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import type { Clock } from '../core/clock.ts';
 import { OverseerError } from '../core/errors.ts';
 import type { IdGenerator, IdPrefix } from '../core/ids.ts';
@@ -12,6 +12,7 @@ import { CommitPipeline, type Batch } from './commit-pipeline.ts';
 import { DurableTimers, type TimerEntry } from './durable-timers.ts';
 import { IdempotencyTable, payloadHash } from './idempotency.ts';
 import { actorKey, type LiveActor } from './live-actor.ts';
+import { MachineRunner, type Inspector } from './machine-runner.ts';
 import { migrateSnapshot, type Migrations } from './migrations.ts';
 import { outboxDone, outboxWrite, pendingOutbox } from './outbox.ts';
 import { Tx, type SendItem, type TxHost } from './tx.ts';
@@ -34,8 +35,11 @@ export interface ActorHostOptions {
   ids: IdGenerator;
   log: Logger;
   bus: Bus;
-  /** Handed to every actor, so the Stately Inspector (or a test) sees the live system. */
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /**
+   * Handed to every actor, so the Stately Inspector (or a test) sees the live system. With it, each entity in
+   * memory is a real XState actor (see MachineRunner); without it, only a snapshot.
+   */
+  inspect?: Inspector;
   /** Actors unused this long leave memory (they come back from LMDB on demand). */
   passivateAfterMs: number;
   idempotencyTtlMs: number;
@@ -51,19 +55,16 @@ export interface ExecuteRequest {
   /** The validated payload; its canonical hash guards the idempotency key. */
   payload?: unknown;
   /**
-   * Whether an answer that changed nothing is recorded under the idempotency key (default true). Long-polls that
-   * retry under one key turn it off, so only the answer that ends the poll is recorded.
+   * Whether this answer is recorded under the idempotency key (default: always). A long-poll that runs again under
+   * one key records only the answer that ends the poll, not the empty passes before it parks.
    */
-  recordUnchanged?: boolean;
+  recordAnswer?: () => boolean;
 }
 
 /** Reacts to a durable timer inside the unit of work that cancels it. */
 export type TimerHandler = (tx: Tx, entry: TimerEntry) => void;
 
 const LAST_SEQ = Number.MAX_SAFE_INTEGER;
-
-/** One observer shared by every actor (one per actor costs ~0.5 KB of heap each). */
-const IGNORE_ERRORS = { error: () => undefined };
 
 /**
  * The ActorHost: creates, finds, persists, restores and passivates the top-level actors (one per entity), runs
@@ -81,6 +82,7 @@ export class ActorHost implements TxHost {
   private readonly ids: IdGenerator;
   private readonly options: ActorHostOptions;
   private readonly live = new Map<string, LiveActor>();
+  private readonly runner: MachineRunner;
   private readonly seqs = new Map<string, number>();
   private readonly timerHandlers = new Map<string, TimerHandler>();
   private readonly resetHandlers: (() => void)[] = [];
@@ -103,6 +105,7 @@ export class ActorHost implements TxHost {
     this.idempotency = new IdempotencyTable(options.store);
     this.pipeline = new CommitPipeline(options.store, this.log, (err) => this.recover(err));
     this.timers = new DurableTimers(options.clock, (entry) => this.fire(entry));
+    this.runner = new MachineRunner(options.clock, options.inspect);
   }
 
   /** Opens the host on a store: loads timers (re-arming overdue heartbeats and leases) and replays the outbox. */
@@ -161,15 +164,7 @@ export class ActorHost implements TxHost {
     if (!stored) return undefined;
     const { version } = machines[kind];
     const snapshot = migrateSnapshot(kind, id, stored, version, this.options.migrations ?? {});
-    const entry: LiveActor = {
-      key,
-      ws,
-      kind,
-      id,
-      actor: this.startActor(kind, { snapshot }),
-      lastUsed: this.clock.now(),
-      batchId: 0,
-    };
+    const entry = this.runner.restore(key, ws, kind, id, snapshot, this.clock.now());
     this.live.set(key, entry);
     return entry;
   }
@@ -180,40 +175,22 @@ export class ActorHost implements TxHost {
     if (this.live.has(key)) {
       throw new OverseerError('INTERNAL', `The ${kind} ${id} already exists.`);
     }
-    const entry: LiveActor = {
-      key,
-      ws,
-      kind,
-      id,
-      actor: this.startActor(kind, { input }),
-      lastUsed: this.clock.now(),
-      batchId: 0,
-    };
+    const entry = this.runner.spawn(key, ws, kind, id, input, this.clock.now());
     this.live.set(key, entry);
     return entry;
   }
 
+  step(entry: LiveActor, event: EventObject): AnyMachineSnapshot {
+    return this.runner.send(entry, event);
+  }
+
   revert(entry: LiveActor, before: AnyMachineSnapshot | null): void {
-    entry.actor.stop();
     if (before === null) {
+      this.runner.stop(entry);
       this.live.delete(entry.key);
       return;
     }
-    const persisted = machines[entry.kind].machine.getPersistedSnapshot(before);
-    entry.actor = this.startActor(entry.kind, { snapshot: persisted });
-  }
-
-  private startActor(kind: EntityKind, init: { snapshot: unknown } | { input: unknown }) {
-    const { machine } = machines[kind];
-    const actor = createActor(machine, {
-      ...(init as object),
-      clock: this.clock,
-      ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
-    } as never);
-    // Errors thrown by actions become an 'error' snapshot the unit of work turns into INTERNAL.
-    actor.subscribe(IGNORE_ERRORS);
-    actor.start();
-    return actor;
+    this.runner.reset(entry, before);
   }
 
   // ── Commands ──────────────────────────────────────────────────────────────
@@ -242,7 +219,7 @@ export class ActorHost implements TxHost {
       this.log.error({ err, command: req.command }, 'command failed');
       throw new OverseerError('INTERNAL', undefined, {}, { cause: err });
     }
-    const record = req.idempotencyKey !== undefined && (tx.changed || req.recordUnchanged !== false);
+    const record = req.idempotencyKey !== undefined && (req.recordAnswer?.() ?? true);
     if (!tx.changed && !record) return answer;
     const batch = this.merge(tx);
     if (record && req.idempotencyKey !== undefined && hash !== undefined) {
@@ -275,7 +252,20 @@ export class ActorHost implements TxHost {
     if (!this.batchRecords.has(batch)) this.prepare(batch);
     const byWs = this.batchRecords.get(batch)!;
     for (const pending of tx.records) {
-      const record: JournalRecord = { seq: this.nextSeq(pending.workspaceId), ...pending };
+      // An explicit literal, not `{ seq, ...pending }`: records stay referenced until the batch is durable.
+      const record: JournalRecord = {
+        seq: this.nextSeq(pending.workspaceId),
+        at: pending.at,
+        workspaceId: pending.workspaceId,
+        kind: pending.kind,
+        id: pending.id,
+        event: pending.event,
+        from: pending.from,
+        to: pending.to,
+        severity: pending.severity,
+        principal: pending.principal,
+        reason: pending.reason,
+      };
       batch.writes.push({ db: 'journal', key: [record.workspaceId, record.seq], value: record });
       let list = byWs.get(record.workspaceId);
       if (!list) byWs.set(record.workspaceId, (list = []));
@@ -379,7 +369,7 @@ export class ActorHost implements TxHost {
         batch.writes.push({
           db: 'actors',
           key: [entry.ws, entry.kind, entry.id],
-          value: { v: version, s: entry.actor.getPersistedSnapshot() } satisfies StoredActor,
+          value: { v: version, s: this.runner.persist(entry) } satisfies StoredActor,
         });
       }
       for (const [ws, records] of byWs) if (records.length > 0) batch.writes.push(outboxWrite(ws, records));
@@ -437,7 +427,7 @@ export class ActorHost implements TxHost {
   async view(ws: string, kind: EntityKind, id: string): Promise<SnapshotView | undefined> {
     const key = actorKey(ws, kind, id);
     for (let entry = this.live.get(key); entry; entry = this.live.get(key)) {
-      if (entry.batchId <= this.pipeline.durableId) return entry.actor.getSnapshot();
+      if (entry.batchId <= this.pipeline.durableId) return entry.snapshot;
       await this.pipeline.settled(entry.batchId);
     }
     return this.storedView(ws, kind, id);
@@ -530,7 +520,7 @@ export class ActorHost implements TxHost {
     let n = 0;
     for (const [key, entry] of this.live) {
       if (entry.lastUsed > olderThan || entry.batchId > this.pipeline.durableId) continue;
-      entry.actor.stop();
+      this.runner.stop(entry);
       this.live.delete(key);
       n++;
     }
@@ -549,7 +539,7 @@ export class ActorHost implements TxHost {
   /** After a failed commit: memory is thrown away and rebuilt from what LMDB holds. */
   private recover(err: unknown): void {
     this.log.error({ err }, 'commit failed: restoring every actor from the store');
-    for (const entry of this.live.values()) entry.actor.stop();
+    for (const entry of this.live.values()) this.runner.stop(entry);
     this.live.clear();
     this.seqs.clear();
     this.counts.clear();
@@ -573,7 +563,7 @@ export class ActorHost implements TxHost {
     this.timers.stop();
     if (this.passivationHandle !== null) this.clock.clearTimeout(this.passivationHandle);
     await this.pipeline.stop();
-    for (const entry of this.live.values()) entry.actor.stop();
+    for (const entry of this.live.values()) this.runner.stop(entry);
     this.live.clear();
     await this.store.close();
   }

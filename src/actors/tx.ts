@@ -14,6 +14,8 @@ import type { LiveActor } from './live-actor.ts';
 export interface TxHost {
   load(ws: string, kind: EntityKind, id: string): LiveActor | undefined;
   spawn(ws: string, kind: EntityKind, id: string, input: unknown): LiveActor;
+  /** Sends an event to an actor that accepts it; returns its new snapshot, or throws what an action threw. */
+  step(entry: LiveActor, event: EventObject): AnyMachineSnapshot;
   revert(entry: LiveActor, before: AnyMachineSnapshot | null): void;
   mint(prefix: IdPrefix): string;
 }
@@ -57,6 +59,8 @@ export class Tx {
   /** Actors this unit changed, with the snapshot each had before (null: created here). */
   readonly touched = new Map<string, { entry: LiveActor; before: AnyMachineSnapshot | null }>();
   private readonly host: TxHost;
+  /** The actor looked up last: a command reads the same actor several times in a row. */
+  private last: LiveActor | undefined = undefined;
 
   constructor(host: TxHost, ws: string, principal: string, now: number) {
     this.host = host;
@@ -76,7 +80,16 @@ export class Tx {
 
   /** The current snapshot of an actor of this workspace, restoring it if it was passivated. */
   find(kind: EntityKind, id: string): AnyMachineSnapshot | undefined {
-    return this.host.load(this.ws, kind, id)?.actor.getSnapshot();
+    return this.entry(kind, id)?.snapshot;
+  }
+
+  /** The host's entry of an actor (the last one looked up is kept: no key string, no map lookup). */
+  private entry(kind: EntityKind, id: string): LiveActor | undefined {
+    const last = this.last;
+    if (last !== undefined && last.id === id && last.kind === kind) return last;
+    const entry = this.host.load(this.ws, kind, id);
+    if (entry !== undefined) this.last = entry;
+    return entry;
   }
 
   /** Like `find`, but answers `NOT_FOUND`. */
@@ -100,8 +113,9 @@ export class Tx {
     opts: { event: string; reason?: string },
   ): AnyMachineSnapshot {
     const entry = this.host.spawn(this.ws, kind, id, input);
+    this.last = entry;
     this.touched.set(entry.key, { entry, before: null });
-    const snapshot = entry.actor.getSnapshot();
+    const snapshot = entry.snapshot;
     this.journal(kind, id, opts.event, null, stateOf(snapshot), opts.reason ?? null, 'info');
     return snapshot;
   }
@@ -112,7 +126,7 @@ export class Tx {
    */
   send(items: readonly SendItem[], opts: { reason?: string; severity?: Severity } = {}): void {
     const entries = items.map((item) => {
-      const entry = this.host.load(this.ws, item.kind, item.id);
+      const entry = this.entry(item.kind, item.id);
       if (!entry)
         throw new OverseerError('NOT_FOUND', `No ${item.kind} ${item.id} in workspace ${this.ws}.`, {
           kind: item.kind,
@@ -122,7 +136,7 @@ export class Tx {
     });
     entries.forEach((entry, i) => {
       const item = items[i]!;
-      const snapshot = entry.actor.getSnapshot();
+      const snapshot = entry.snapshot;
       if (!snapshot.can(item.event)) {
         throw new OverseerError(
           'INVALID_STATE_TRANSITION',
@@ -133,13 +147,10 @@ export class Tx {
     });
     entries.forEach((entry, i) => {
       const item = items[i]!;
-      if (!this.touched.has(entry.key))
-        this.touched.set(entry.key, { entry, before: entry.actor.getSnapshot() });
-      const from = stateOf(entry.actor.getSnapshot());
-      entry.actor.send(item.event);
-      const after = entry.actor.getSnapshot();
-      if (after.status === 'error') throw after.error;
-      const to = stateOf(after);
+      const before = entry.snapshot;
+      if (!this.touched.has(entry.key)) this.touched.set(entry.key, { entry, before });
+      const from = stateOf(before);
+      const to = stateOf(this.host.step(entry, item.event));
       if (from !== to || !QUIET_EVENTS.has(item.event.type)) {
         const reason =
           opts.reason ?? ((item.event as { reason?: unknown }).reason as string | undefined) ?? null;
@@ -186,6 +197,7 @@ export class Tx {
 
   /** Undoes everything this unit did to memory. */
   revert(): void {
+    this.last = undefined;
     for (const undo of this.undos.splice(0).reverse()) undo();
     for (const { entry, before } of [...this.touched.values()].reverse()) this.host.revert(entry, before);
     this.touched.clear();

@@ -59,7 +59,7 @@ export async function claimWithWait(
         command: 'queue.claim',
         principal: ctx.principal,
         idempotencyKey: ctx.idempotencyKey,
-        recordUnchanged: false,
+        recordAnswer: () => parked === null,
         payload: input,
       },
       (tx) => {
@@ -108,7 +108,7 @@ export async function allocateWithWait(
         command: 'resources.allocate',
         principal: ctx.principal,
         idempotencyKey: ctx.idempotencyKey,
-        recordUnchanged: false,
+        recordAnswer: () => parked === null,
         payload: input,
       },
       (tx) => {

@@ -27,6 +27,15 @@ export interface LmdbStoreOptions {
 
 const UNSAFE = ['noSync', 'noMetaSync', 'useWritemap'] as const;
 
+/**
+ * Where each database keeps its msgpack record structures (key names stored once, not in every value). A symbol
+ * key sorts below every string and number key, and lmdb-js starts a scan with no lower bound (`start` absent, or
+ * `end` absent in reverse) above symbols, so no range or key scan ever yields it. Values written
+ * before structures were shared carry their own inline definitions and stay readable; values written with them
+ * cannot be read by a runtime that does not share structures.
+ */
+const STRUCTURES_KEY = Symbol.for('structures');
+
 /** The LMDB implementation of the store: one environment per data dir, the databases of DESIGN §4. */
 export class LmdbStore implements Store {
   readonly durability: Durability;
@@ -68,10 +77,9 @@ export class LmdbStore implements Store {
         ...(options.mapSize ? { mapSize: options.mapSize } : {}),
         compression: false,
       });
-      const dbs = Object.fromEntries(DB_NAMES.map((name) => [name, root.openDB({ name })])) as Record<
-        DbName,
-        Database
-      >;
+      const dbs = Object.fromEntries(
+        DB_NAMES.map((name) => [name, root.openDB({ name, sharedStructuresKey: STRUCTURES_KEY })]),
+      ) as Record<DbName, Database>;
       return new LmdbStore(root, dbs, lock, options.durability);
     } catch (err) {
       lock.release();
@@ -91,16 +99,37 @@ export class LmdbStore implements Store {
     return this.dbs[db].getKeys(options as never) as Iterable<Key>;
   }
 
+  count(db: DbName, options: RangeOptions): number {
+    return this.dbs[db].getKeysCount(options as never);
+  }
+
   async commit(writes: readonly Write[]): Promise<void> {
     if (this.closed) throw new OverseerError('STORAGE_UNAVAILABLE', 'The store is closed.');
     const dbs = this.dbs;
-    await this.root.transaction(() => {
-      for (const w of writes) {
-        const db = dbs[w.db];
-        if (w.value === undefined) void db.remove(w.key as (string | number)[]);
-        else void db.put(w.key as (string | number)[], w.value);
-      }
-    });
+    try {
+      await this.root.transaction(() => {
+        for (const w of writes) {
+          const db = dbs[w.db];
+          if (w.value === undefined) void db.remove(w.key as (string | number)[]);
+          else void db.put(w.key as (string | number)[], w.value);
+        }
+      });
+    } catch (err) {
+      this.reloadStructures();
+      throw err;
+    }
+  }
+
+  /**
+   * After a failed commit: structures minted by its values may not be on disk, and later values must not refer to
+   * them; each encoder reloads the durable structures before it next encodes.
+   */
+  private reloadStructures(): void {
+    for (const db of Object.values(this.dbs)) {
+      const structures = (db as { encoder?: { structures?: { uninitialized?: boolean } } }).encoder
+        ?.structures;
+      if (structures) structures.uninitialized = true;
+    }
   }
 
   async flushed(): Promise<void> {

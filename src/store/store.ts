@@ -41,6 +41,8 @@ export interface Store {
   get(db: DbName, key: Key): unknown;
   range(db: DbName, options: RangeOptions): Iterable<{ key: Key; value: unknown }>;
   keys(db: DbName, options: RangeOptions): Iterable<Key>;
+  /** How many keys a range holds, without reading their values. */
+  count(db: DbName, options: RangeOptions): number;
   /** Applies the writes in one transaction; resolves once committed (visible, and safe from a process crash). */
   commit(writes: readonly Write[]): Promise<void>;
   /** Resolves once everything committed so far is on disk. */

@@ -35,9 +35,7 @@ describe('docs/http.md', () => {
       const command = commandTable.get(route.command)!;
       expect(row![2]).toBe(`\`${route.command}\``);
       expect(row![3]).toBe(
-        command.scopes.length === 0
-          ? 'any valid token'
-          : command.scopes.map((s) => `\`${s}\``).join(' or '),
+        command.scopes.length === 0 ? 'any valid token' : command.scopes.map((s) => `\`${s}\``).join(' or '),
       );
       expect(row![4]).toBe(String(route.status ?? 200));
     }

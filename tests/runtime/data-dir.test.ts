@@ -2,8 +2,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
+import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOverseer } from '../../src/index.ts';
+import { LmdbStore } from '../../src/store/lmdb-store.ts';
+import { DB_NAMES } from '../../src/store/store.ts';
 import { tempDataDir, type TempDataDir } from '../../src/testing.ts';
 import { rejection } from '../support/open.ts';
 
@@ -123,5 +126,68 @@ describe('unsafe LMDB settings', () => {
       (await rejection(createOverseer({ dataDir: fresh(), logLevel: 'silent', durability: 'none' as never })))
         .code,
     ).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('data dirs written before msgpack structures were shared', () => {
+  const STRUCTURES = Symbol.for('structures');
+
+  /** Rewrites every entry of `from` into a new data dir the way earlier versions stored them (inline records). */
+  async function rewriteWithoutStructures(from: string): Promise<string> {
+    const to = fresh();
+    const source = LmdbStore.open({ dataDir: from, durability: 'flush', now: Date.now() });
+    const root = open({ path: to, maxDbs: 16, compression: false });
+    try {
+      for (const name of DB_NAMES) {
+        const db = root.openDB({ name });
+        await root.transaction(() => {
+          for (const { key, value } of source.range(name, {})) void db.put(key as (string | number)[], value);
+        });
+        expect(db.get(STRUCTURES as never)).toBeUndefined();
+      }
+    } finally {
+      await root.close();
+      await source.close();
+    }
+    return to;
+  }
+
+  it('opens them, reads every entity and writes new ones that survive a restart', async () => {
+    const first = fresh();
+    const before = await createOverseer({ dataDir: first, logLevel: 'silent' });
+    const a = before.workspace('acme');
+    const queued = await a.jobs.submit({ title: 'queued', priority: 'high', capabilities: ['ts'] });
+    const held = await a.jobs.submit({ title: 'held', hold: true, metadata: { k: [1, 'x'] } });
+    const worker = await a.workers.register({ name: 'w', capabilities: ['ts'] });
+    const running = await a.jobs.submit({ title: 'running', capabilities: ['ts'] });
+    await a.jobs.submit({ title: 'second in line', capabilities: ['ts'] });
+    const claim = await a.queue.claim({ workerId: worker.id });
+    expect(claim.job?.id).toBe(queued.id);
+    const views = await Promise.all([queued, held, running].map((j) => a.jobs.get(j.id)));
+    const workerView = await a.workers.get(worker.id);
+    const events = await a.events.list({ limit: 500 });
+    await before.close();
+
+    const dataDir = await rewriteWithoutStructures(first);
+    const ov = await createOverseer({ dataDir, logLevel: 'silent' });
+    const ws = ov.workspace('acme');
+    expect(await Promise.all([queued, held, running].map((j) => ws.jobs.get(j.id)))).toEqual(views);
+    expect(await ws.workers.get(worker.id)).toEqual(workerView);
+    expect((await ws.jobs.list()).jobs.map((j) => j.id)).toHaveLength(4);
+    expect(await ws.events.list({ limit: 500 })).toEqual(events);
+    // The old queue entries and the old lease still work, next to values written with shared structures.
+    await ws.queue.complete({ jobId: queued.id, leaseToken: claim.lease!.token });
+    const next = await ws.queue.claim({ workerId: worker.id });
+    expect(next.job?.id).toBe(running.id);
+    const added = await ws.jobs.submit({ title: 'new', metadata: { nested: { deep: true } } });
+    const after = await Promise.all([queued, held, running, added].map((j) => ws.jobs.get(j.id)));
+    expect(after.map((j) => j.status)).toEqual(['COMPLETED', 'SUBMITTED', 'RUNNING', 'QUEUED']);
+    await ov.close();
+
+    const again = await createOverseer({ dataDir, logLevel: 'silent' });
+    const w2 = again.workspace('acme');
+    expect(await Promise.all([queued, held, running, added].map((j) => w2.jobs.get(j.id)))).toEqual(after);
+    expect((await w2.events.list({ limit: 500 })).events.length).toBeGreaterThan(events.events.length);
+    await again.close();
   });
 });

@@ -65,6 +65,20 @@ describe('queue and claims', () => {
     expect(Date.now() - started).toBeLessThan(4_000);
   });
 
+  it('records only the answer that ends a long-poll under its idempotency key', async () => {
+    t = await openTestOverseer();
+    const ws = t.ov.workspace('acme');
+    const w = await ws.workers.register({ name: 'w' });
+    const claim = ws.queue.claim({ workerId: w.id, waitMs: 5_000 }, { idempotencyKey: 'poll-1' });
+    setTimeout(() => void ws.jobs.submit({ title: 'arrives later' }), 100);
+    const got = await claim;
+    expect(got.job?.title).toBe('arrives later');
+    // A retry of the same call answers the claim it made, not an empty pass from before the job came.
+    expect(await ws.queue.claim({ workerId: w.id, waitMs: 5_000 }, { idempotencyKey: 'poll-1' })).toEqual(
+      got,
+    );
+  });
+
   it('wakes a parked claim at once when its worker is paused, terminated or drained', async () => {
     const clock = simulatedClock();
     t = await openTestOverseer({ clock });
@@ -330,4 +344,44 @@ describe('supervisor commands and running work', () => {
     expect(done.next).toEqual({ job: null });
     expect((await ws.workers.get(w.id)).status).toBe('COMPLETED');
   });
+
+  it('reads a large queue in windows after a restart: unread jobs can be canceled and re-prioritized', async () => {
+    t = await openTestOverseer({ durability: 'commit' });
+    let ws = t.ov.workspace('acme');
+    const ids: string[] = [];
+    for (let b = 0; b < 3; b++) {
+      const jobs = await ws.jobs.submitMany(
+        Array.from({ length: 900 }, (_, i) => ({ title: `j${b * 900 + i}` })),
+      );
+      ids.push(...jobs.map((j) => j.id));
+    }
+    await t.reopen();
+    ws = t.ov.workspace('acme');
+    // The first change of the workspace opens its queue without reading the 2,700 entries.
+    const late = await ws.jobs.submit({ title: 'late' });
+    expect(t.ov.runtime.env.work.get('acme').queue.inMemory).toBe(1);
+    expect((await ws.queue.stats()).depth).toEqual({ high: 0, normal: 2701, low: 0 });
+    // Jobs far beyond the first window: one canceled, one moved to the front, both before they were read.
+    await ws.jobs.cancel(ids[2000]!);
+    await ws.jobs.update(ids[1500]!, { priority: 'high' });
+    expect((await ws.queue.stats()).depth).toEqual({ high: 1, normal: 2699, low: 0 });
+    await t.reopen();
+    ws = t.ov.workspace('acme');
+    expect((await ws.queue.stats()).depth).toEqual({ high: 1, normal: 2699, low: 0 });
+    const w = await ws.workers.register({ name: 'w' });
+    const order: string[] = [];
+    let next = await ws.queue.claim({ workerId: w.id });
+    while (next.job) {
+      order.push(next.job.id);
+      next = (await ws.queue.complete({ jobId: next.job.id, leaseToken: next.lease!.token, claimNext: true }))
+        .next!;
+    }
+    expect(order).toEqual([ids[1500], ...ids.filter((_, i) => i !== 1500 && i !== 2000), late.id]);
+    expect((await ws.jobs.get(ids[2000]!)).status).toBe('CANCELED');
+    // Nothing stale is left behind: the queue database holds no entry and no tombstone.
+    await t.ov.runtime.host.pipeline.idle();
+    expect([...t.ov.runtime.host.store.keys('queue', { start: ['acme'], end: ['acme', '\uffff'] })]).toEqual(
+      [],
+    );
+  }, 60_000);
 });

@@ -5,7 +5,7 @@ import type { JobContext, JobInput } from '../../machines/job.ts';
 import type { ServiceEnv } from '../settings.ts';
 import type { Tx } from '../tx.ts';
 import { jobView } from '../views.ts';
-import { cancelTree, isFinalJob, transitionJob } from '../work/lifecycle.ts';
+import { cancelTree, dequeue, enqueue, isFinalJob, transitionJob } from '../work/lifecycle.ts';
 import { PRIORITY_RANK } from '../work/queue-index.ts';
 
 const BLOCKING: readonly JobStatus[] = ['FAILED', 'CANCELED', 'BLOCKED'];
@@ -75,17 +75,23 @@ export function submitJob(tx: Tx, env: ServiceEnv, input: JobSubmit, origin?: Jo
       reason: `dependency ${failed.id} is ${failed.status}`,
     });
   } else if (!hold) {
-    releaseJob(tx, env, id);
+    release(tx, env, id);
   }
   return jobView(tx.get('job', id));
 }
 
 /** Releases a SUBMITTED job: PENDING while a dependency is unmet, else QUEUED (and into the queue). */
 export function releaseJob(tx: Tx, env: ServiceEnv, jobId: string): Job {
-  const c = tx.get('job', jobId).context as JobContext;
-  const unmet = c.spec.dependsOn.filter((id) => tx.get('job', id).value !== 'COMPLETED').length;
-  transitionJob(tx, env, jobId, { type: 'ENQUEUE', at: tx.now, unmetDependencies: unmet });
+  release(tx, env, jobId);
   return jobView(tx.get('job', jobId));
+}
+
+/** `releaseJob` without building the answer (submits build theirs once, at the end). */
+export function release(tx: Tx, env: ServiceEnv, jobId: string): void {
+  const c = tx.get('job', jobId).context as JobContext;
+  let unmet = 0;
+  for (const id of c.spec.dependsOn) if (tx.get('job', id).value !== 'COMPLETED') unmet++;
+  transitionJob(tx, env, jobId, { type: 'ENQUEUE', at: tx.now, unmetDependencies: unmet });
 }
 
 /** Cancels a non-final job and every non-final descendant. */
@@ -117,15 +123,10 @@ export function updateJob(
   const clean = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
   const before = tx.get('job', jobId);
   tx.send([{ kind: 'job', id: jobId, event: { type: 'UPDATE', at: tx.now, patch: clean } }]);
-  const work = env.work.get(tx.ws);
-  if (before.value === 'QUEUED' && clean['priority'] !== undefined && work.queue.has(jobId)) {
-    const removed = work.queue.remove(jobId)!;
-    tx.write(removed.write);
-    tx.onRevert(() => work.queue.restore(removed.entry));
-    const c = tx.get('job', jobId).context as JobContext;
-    const { entry, write } = work.queue.add({ ...removed.entry, rank: PRIORITY_RANK[c.spec.priority] });
-    tx.write(write);
-    tx.onRevert(() => work.queue.unadd(entry));
+  if (before.value === 'QUEUED' && clean['priority'] !== undefined) {
+    // The job goes to the back of the lane of its (new) priority.
+    dequeue(tx, env, jobId, PRIORITY_RANK[(before.context as JobContext).spec.priority]);
+    enqueue(tx, env, jobId, false);
   }
   return jobView(tx.get('job', jobId));
 }

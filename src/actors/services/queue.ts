@@ -53,7 +53,7 @@ export function claim(tx: Tx, env: ServiceEnv, workerId: string): ClaimAnswer {
     beat,
   );
   const work = env.work.get(tx.ws);
-  for (const entry of work.queue.scan()) {
+  for (const entry of work.queue.scan((w) => tx.write(w))) {
     if (!hasCapabilities(entry.capabilities, capabilities)) continue;
     const request = {
       jobId: entry.jobId,
@@ -79,7 +79,7 @@ export function claim(tx: Tx, env: ServiceEnv, workerId: string): ClaimAnswer {
         event: { type: 'CLAIMED', at: tx.now, jobId: entry.jobId, leaseToken: token },
       },
     ]);
-    dequeue(tx, env, entry.jobId);
+    dequeue(tx, env, entry.jobId, entry.rank);
     const change = work.ledger.allocate(request);
     tx.write(change.write);
     tx.onRevert(change.undo);

@@ -8,7 +8,7 @@ import type { ServiceEnv } from '../settings.ts';
 import type { Tx } from '../tx.ts';
 import type { Viewable } from '../views.ts';
 import { cancelTree, isFinalJob } from '../work/lifecycle.ts';
-import { releaseJob, submitJob } from './jobs.ts';
+import { release, submitJob } from './jobs.ts';
 
 const JOB_TYPES = new Set<string>(Object.values(JobType));
 
@@ -133,7 +133,7 @@ export function startWorkstream(tx: Tx, env: ServiceEnv, id: string): Workstream
     return workstreamView(tx.get('workstream', id));
   }
   for (const { jobId } of tasks) {
-    if (tx.get('job', jobId).value === 'SUBMITTED') releaseJob(tx, env, jobId);
+    if (tx.get('job', jobId).value === 'SUBMITTED') release(tx, env, jobId);
   }
   if (tasks.every((t) => tx.get('job', t.jobId).value === 'COMPLETED')) {
     tx.send([{ kind: 'workstream', id, event: { type: 'ALL_COMPLETED', at: tx.now } }]);

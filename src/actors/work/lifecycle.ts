@@ -17,8 +17,8 @@ export const HEARTBEAT_TIMER = 'heartbeat';
 export const isFinalJob = (status: unknown): boolean => FINAL_JOB_STATUSES.includes(status as JobStatus);
 export const jobContext = (tx: Tx, id: string): JobContext => tx.get('job', id).context as JobContext;
 
-/** Puts a QUEUED job into its workspace's queue and wakes a parked claimer that could take it. */
-export function enqueue(tx: Tx, env: ServiceEnv, jobId: string): void {
+/** Puts a QUEUED job into its workspace's queue and (unless told not to) wakes a parked claimer that could take it. */
+export function enqueue(tx: Tx, env: ServiceEnv, jobId: string, wake = true): void {
   const work = env.work.get(tx.ws);
   if (work.queue.has(jobId)) return;
   const c = jobContext(tx, jobId);
@@ -33,6 +33,7 @@ export function enqueue(tx: Tx, env: ServiceEnv, jobId: string): void {
   });
   tx.write(write);
   tx.onRevert(() => work.queue.unadd(entry));
+  if (!wake) return;
   tx.onMerged(() => {
     const i = work.claimWaiters.findIndex((w) =>
       entry.capabilities.every((cap) => w.capabilities.includes(cap)),
@@ -41,13 +42,16 @@ export function enqueue(tx: Tx, env: ServiceEnv, jobId: string): void {
   });
 }
 
-/** Takes a job out of the queue (claimed, canceled). */
-export function dequeue(tx: Tx, env: ServiceEnv, jobId: string): void {
+/**
+ * Takes a QUEUED job out of its lane (`rank`, from the priority it was queued with): claimed, canceled, failed
+ * or re-prioritized. Only for a job that is QUEUED: the queue may not have read its entry yet.
+ */
+export function dequeue(tx: Tx, env: ServiceEnv, jobId: string, rank: number): void {
   const work = env.work.get(tx.ws);
-  const removed = work.queue.remove(jobId);
+  const removed = work.queue.remove(jobId, rank);
   if (!removed) return;
   tx.write(removed.write);
-  tx.onRevert(() => work.queue.restore(removed.entry));
+  tx.onRevert(removed.undo);
 }
 
 /** Frees everything a job holds and wakes waiting allocators. */
@@ -92,6 +96,8 @@ export function transitionJob(
   const after = tx.get('job', jobId);
   const status = after.value as JobStatus;
   const c = after.context as JobContext;
+  if (before.value === 'QUEUED' && status !== 'QUEUED')
+    dequeue(tx, env, jobId, PRIORITY_RANK[(before.context as JobContext).spec.priority]);
   if (before.value === 'RUNNING' && heldBy !== null && c.workerId === null) {
     endWorkerJob(tx, heldBy, jobId, opts.revoked ?? false);
     cancelJobTimers(tx, jobId);
@@ -160,8 +166,8 @@ function settleOne(tx: Tx, env: ServiceEnv, jobId: string): void {
   const snapshot = tx.get('job', jobId);
   const status = snapshot.value as JobStatus;
   const c = snapshot.context as JobContext;
+  // A job that left QUEUED was taken out of the queue by transitionJob already.
   releaseAll(tx, env, jobId);
-  dequeue(tx, env, jobId);
   cancelJobTimers(tx, jobId);
   tx.cancelTimer('job', jobId, RETRY_TIMER);
 

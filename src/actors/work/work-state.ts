@@ -48,7 +48,7 @@ export class WorkRegistry {
     if (!work) {
       work = {
         ws,
-        queue: QueueIndex.load(this.store, ws),
+        queue: QueueIndex.open(this.store, ws),
         ledger: Ledger.load(this.store, ws, this.config),
         fence: (this.store.get('meta', ['fence', ws]) as number | undefined) ?? 0,
         claimWaiters: [],
