@@ -94,6 +94,10 @@ export class ActorHost implements TxHost {
   private closed = false;
   /** Batches that hold journal records, per workspace: ws → records in seq order. */
   private readonly batchRecords = new WeakMap<Batch, Map<string, JournalRecord[]>>();
+  /** The workspaces each batch changed, to advance their durable versions once it is durable. */
+  private readonly batchWorkspaces = new WeakMap<Batch, Set<string>>();
+  private readonly durableVersions = new Map<string, number>();
+  private versionEpoch = 0;
 
   private constructor(options: ActorHostOptions) {
     this.options = options;
@@ -250,6 +254,7 @@ export class ActorHost implements TxHost {
   private merge(tx: Tx): Batch {
     const batch = this.pipeline.current();
     if (!this.batchRecords.has(batch)) this.prepare(batch);
+    if (tx.changed) this.batchWorkspaces.get(batch)!.add(tx.ws);
     const byWs = this.batchRecords.get(batch)!;
     for (const pending of tx.records) {
       // An explicit literal, not `{ seq, ...pending }`: records stay referenced until the batch is durable.
@@ -363,6 +368,8 @@ export class ActorHost implements TxHost {
   private prepare(batch: Batch): void {
     const byWs = new Map<string, JournalRecord[]>();
     this.batchRecords.set(batch, byWs);
+    const touched = new Set<string>();
+    this.batchWorkspaces.set(batch, touched);
     batch.finalizers.push(() => {
       for (const entry of dirty(batch)) {
         const { version } = machines[entry.kind];
@@ -375,6 +382,7 @@ export class ActorHost implements TxHost {
       for (const [ws, records] of byWs) if (records.length > 0) batch.writes.push(outboxWrite(ws, records));
     });
     batch.afterDurable.push(() => {
+      for (const ws of touched) this.durableVersions.set(ws, (this.durableVersions.get(ws) ?? 0) + 1);
       const done: Write[] = [];
       for (const [ws, records] of byWs) {
         if (records.length === 0) continue;
@@ -450,6 +458,19 @@ export class ActorHost implements TxHost {
    * batch opened before the call has settled; scans at most `scanLimit` entries, so a page may come back short
    * with a cursor to go on from.
    */
+  /**
+   * A number that changes whenever a batch that changed something in `ws` becomes durable (or memory is rebuilt):
+   * what a reader read after {@link settled} stays valid while it is unchanged.
+   */
+  durableVersion(ws: string): number {
+    return this.versionEpoch * 2 ** 32 + (this.durableVersions.get(ws) ?? 0);
+  }
+
+  /** Resolves once every batch opened before the call has settled (durable or failed). */
+  settled(): Promise<void> {
+    return this.pipeline.settled();
+  }
+
   async list(
     ws: string,
     kind: EntityKind,
@@ -539,6 +560,8 @@ export class ActorHost implements TxHost {
   /** After a failed commit: memory is thrown away and rebuilt from what LMDB holds. */
   private recover(err: unknown): void {
     this.log.error({ err }, 'commit failed: restoring every actor from the store');
+    this.durableVersions.clear();
+    this.versionEpoch++;
     for (const entry of this.live.values()) this.runner.stop(entry);
     this.live.clear();
     this.seqs.clear();

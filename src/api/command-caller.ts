@@ -79,6 +79,7 @@ export function localCaller(dispatch: Dispatch, authenticator: Authenticator): C
       return dispatch(command, ws, input, {
         principal: principal.sub,
         idempotencyKey: options.idempotencyKey,
+        sharedReads: true,
       });
     },
   };

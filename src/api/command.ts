@@ -11,6 +11,11 @@ export interface CommandContext {
   ws: string;
   principal: string;
   idempotencyKey?: string | undefined;
+  /**
+   * Whether the caller only serializes the answer (HTTP, NATS), so a read may answer an object shared with other
+   * callers (see read-cache.ts). Library callers get objects of their own.
+   */
+  sharedReads?: boolean;
 }
 
 /** One entry of the command table that the library, HTTP and NATS all dispatch through. */

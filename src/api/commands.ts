@@ -43,6 +43,7 @@ import {
 } from '../actors/services/workstreams.ts';
 import { WorkstreamDefinitionSchema } from '../contracts/task-definition.ts';
 import { mutation, query, type CommandDef } from './command.ts';
+import { cachedRead } from './read-cache.ts';
 import { claimWithWait, allocateWithWait, wakeClaimOf } from './long-poll.ts';
 
 const JobRef = z.object({ jobId: IdSchema });
@@ -90,12 +91,8 @@ export const commands = [
   query('jobs.get', ['jobs:read'], JobRef, 'Get a job.', (ctx, input) =>
     viewOrNotFound(ctx.host, ctx.ws, 'job', input.jobId, jobView),
   ),
-  query(
-    'jobs.list',
-    ['jobs:read'],
-    JobListSchema,
-    'List jobs in creation order, filtered.',
-    async (ctx, input) => {
+  query('jobs.list', ['jobs:read'], JobListSchema, 'List jobs in creation order, filtered.', (ctx, input) =>
+    cachedRead(ctx, `jobs.list ${JSON.stringify(input)}`, async () => {
       const page = await ctx.host.list(ctx.ws, 'job', {
         cursor: input.cursor,
         limit: input.limit,
@@ -109,7 +106,7 @@ export const commands = [
         },
       });
       return { jobs: page.items.map(jobView), nextCursor: page.nextCursor };
-    },
+    }),
   ),
   mutation(
     'jobs.update',
@@ -227,14 +224,15 @@ export const commands = [
     ['supervisor:read'],
     WorkerListSchema,
     'List workers, filtered by status.',
-    async (ctx, input) => {
-      const page = await ctx.host.list(ctx.ws, 'worker', {
-        cursor: input.cursor,
-        limit: input.limit,
-        filter: (s) => !input.status || s.value === input.status,
-      });
-      return { workers: page.items.map(workerView), nextCursor: page.nextCursor };
-    },
+    (ctx, input) =>
+      cachedRead(ctx, `workers.list ${JSON.stringify(input)}`, async () => {
+        const page = await ctx.host.list(ctx.ws, 'worker', {
+          cursor: input.cursor,
+          limit: input.limit,
+          filter: (s) => !input.status || s.value === input.status,
+        });
+        return { workers: page.items.map(workerView), nextCursor: page.nextCursor };
+      }),
   ),
   heartbeatCommand('workers.heartbeat'),
   mutation(

@@ -9,6 +9,8 @@ import { parse, parseWorkspaceId } from './validation.ts';
 export interface DispatchOptions {
   principal: string;
   idempotencyKey?: string | undefined;
+  /** The caller only serializes the answer: reads may share it (HTTP and NATS adapters). */
+  sharedReads?: boolean;
 }
 
 /** Runs a command by name: the one entry every adapter (library, HTTP, NATS) goes through. */
@@ -34,6 +36,7 @@ export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
         ws,
         principal: options.principal,
         idempotencyKey: command.mutates ? idempotencyKey : undefined,
+        sharedReads: options.sharedReads === true,
       },
       parsed,
     );

@@ -32,6 +32,18 @@ function pageKey(answer: unknown): string | undefined {
  * advances) and its `nextCursor` names the last item kept. Any other answer is returned whole.
  */
 export function encodeAnswer(answer: unknown, budget: number): string {
+  // A shared read (read-cache.ts) answers the same object until it changes: encode it once per budget.
+  const page = typeof answer === 'object' && answer !== null && 'nextCursor' in answer ? answer : undefined;
+  const memo = page && encoded.get(page);
+  if (memo?.budget === budget) return memo.text;
+  const text = encodeWithin(answer, budget);
+  if (page) encoded.set(page, { budget, text });
+  return text;
+}
+
+const encoded = new WeakMap<object, { budget: number; text: string }>();
+
+function encodeWithin(answer: unknown, budget: number): string {
   const text = JSON.stringify(answer) ?? '';
   if (text.length <= budget / 3 || Buffer.byteLength(text) <= budget) return text;
   const key = pageKey(answer);

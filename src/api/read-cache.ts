@@ -1,0 +1,41 @@
+import type { ActorHost } from '../actors/actor-host.ts';
+
+interface Entry {
+  version: number;
+  answer: unknown;
+}
+
+/** Answers kept per host (LRU). */
+const MAX_ENTRIES = 1_000;
+const caches = new WeakMap<ActorHost, Map<string, Entry>>();
+
+/**
+ * A read answered from the last identical read while nothing in its workspace has become durable since
+ * (`host.durableVersion`). Dashboards and supervisors poll the same lists; each poll otherwise decodes every
+ * snapshot of the page from LMDB. Only for callers that merely serialize the answer (`sharedReads`): the object is
+ * shared between them.
+ */
+export async function cachedRead<T>(
+  ctx: { host: ActorHost; ws: string; sharedReads?: boolean },
+  key: string,
+  read: () => Promise<T>,
+): Promise<T> {
+  const { host, ws } = ctx;
+  if (!ctx.sharedReads) return read();
+  await host.settled();
+  const version = host.durableVersion(ws);
+  let cache = caches.get(host);
+  if (!cache) caches.set(host, (cache = new Map<string, Entry>()));
+  const id = `${ws}\u0000${key}`;
+  const hit = cache.get(id);
+  if (hit && hit.version === version) {
+    cache.delete(id);
+    cache.set(id, hit);
+    return hit.answer as T;
+  }
+  // What `read` sees after the settle above includes every batch counted in `version`.
+  const answer = await read();
+  if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
+  cache.set(id, { version, answer });
+  return answer;
+}
