@@ -81,3 +81,6 @@ export type { WorkstreamDefinitionInput, TaskDefinitionInput } from './contracts
 export type { ResourceRequest } from './contracts/job.ts';
 export type { Scope, Principal } from './contracts/scopes.ts';
 export type { Migration, Migrations } from './actors/migrations.ts';
+export { NatsBus } from './transport/nats-bus.ts';
+export type { NatsBusOptions } from './transport/nats-bus.ts';
+export type { Bus } from './transport/bus.ts';
