@@ -90,7 +90,12 @@ export function buildHttpServer(
     const e = toOverseerError(err);
     if (e.code === 'INTERNAL')
       reply.log.error(
-        { err: e.cause ?? err, reqId: reply.request.id, method: reply.request.method, url: reply.request.url },
+        {
+          err: e.cause ?? err,
+          reqId: reply.request.id,
+          method: reply.request.method,
+          url: reply.request.url,
+        },
         'internal error',
       );
     if (e.code === 'RATE_LIMITED' && typeof e.details['retryAfterSeconds'] === 'number')
