@@ -92,7 +92,7 @@ export const commands = [
     viewOrNotFound(ctx.host, ctx.ws, 'job', input.jobId, jobView),
   ),
   query('jobs.list', ['jobs:read'], JobListSchema, 'List jobs in creation order, filtered.', (ctx, input) =>
-    cachedRead(ctx, `jobs.list ${JSON.stringify(input)}`, async () => {
+    cachedRead(ctx, input.cursor === undefined, `jobs.list ${JSON.stringify(input)}`, async () => {
       const page = await ctx.host.list(ctx.ws, 'job', {
         cursor: input.cursor,
         limit: input.limit,
@@ -225,7 +225,7 @@ export const commands = [
     WorkerListSchema,
     'List workers, filtered by status.',
     (ctx, input) =>
-      cachedRead(ctx, `workers.list ${JSON.stringify(input)}`, async () => {
+      cachedRead(ctx, input.cursor === undefined, `workers.list ${JSON.stringify(input)}`, async () => {
         const page = await ctx.host.list(ctx.ws, 'worker', {
           cursor: input.cursor,
           limit: input.limit,

@@ -50,8 +50,9 @@ export async function claimWithWait(
   claim: (tx: Tx) => ClaimAnswer,
 ): Promise<ClaimAnswer> {
   const deadline = ctx.host.clock.now() + input.waitMs;
-  const work = ctx.env.work.get(ctx.ws);
   for (;;) {
+    // Looked up on every pass: a failed commit replaces the workspace's work state.
+    const work = ctx.env.work.get(ctx.ws);
     let parked: Parked | null = null;
     const answer = await ctx.host.execute(
       {
@@ -88,8 +89,11 @@ export async function claimWithWait(
  * answers at once (INVALID_STATE_TRANSITION with the new state) instead of at the end of its wait.
  */
 export function wakeClaimOf(ctx: CommandContext, workerId: string): void {
-  const work = ctx.env.work.get(ctx.ws);
-  for (const waiter of work.claimWaiters.filter((w) => w.workerId === workerId)) waiter.wake();
+  const waiters = ctx.env.work.get(ctx.ws).claimWaiters;
+  for (let i = waiters.length - 1; i >= 0; i--) {
+    // Out of the list first: a woken claim that fails must not take the next enqueue's wake from another worker.
+    if (waiters[i]!.workerId === workerId) waiters.splice(i, 1)[0]!.wake();
+  }
 }
 
 /** An allocate that waits up to `waitMs` (FIFO) while what it asks for is busy; `QUOTA_EXCEEDED` when time is up. */
@@ -99,8 +103,8 @@ export async function allocateWithWait(
   allocate: (tx: Tx, mayWait: boolean) => AllocateOutcome,
 ): Promise<{ allocation: Allocation }> {
   const deadline = ctx.host.clock.now() + (input.waitMs ?? 0);
-  const work = ctx.env.work.get(ctx.ws);
   for (;;) {
+    const work = ctx.env.work.get(ctx.ws);
     let parked: Parked | null = null;
     const outcome = await ctx.host.execute(
       {

@@ -5,8 +5,8 @@ interface Entry {
   answer: unknown;
 }
 
-/** Answers kept per host (LRU). */
-const MAX_ENTRIES = 1_000;
+/** Answers kept per host (LRU): first pages of a few queries per workspace, what dashboards poll. */
+const MAX_ENTRIES = 256;
 const caches = new WeakMap<ActorHost, Map<string, Entry>>();
 
 /**
@@ -17,21 +17,25 @@ const caches = new WeakMap<ActorHost, Map<string, Entry>>();
  */
 export async function cachedRead<T>(
   ctx: { host: ActorHost; ws: string; sharedReads?: boolean },
+  /** Whether this read may be kept (first pages only: later pages are read once each). */
+  keep: boolean,
   key: string,
   read: () => Promise<T>,
 ): Promise<T> {
   const { host, ws } = ctx;
-  if (!ctx.sharedReads) return read();
+  if (!ctx.sharedReads || !keep) return read();
   await host.settled();
   const version = host.durableVersion(ws);
   let cache = caches.get(host);
   if (!cache) caches.set(host, (cache = new Map<string, Entry>()));
   const id = `${ws}\u0000${key}`;
   const hit = cache.get(id);
-  if (hit && hit.version === version) {
+  if (hit) {
     cache.delete(id);
-    cache.set(id, hit);
-    return hit.answer as T;
+    if (hit.version === version) {
+      cache.set(id, hit);
+      return hit.answer as T;
+    }
   }
   // What `read` sees after the settle above includes every batch counted in `version`.
   const answer = await read();

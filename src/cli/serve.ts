@@ -10,7 +10,7 @@ import { buildHttpServer } from '../http/server.ts';
 import { API_VERSION, buildOpenApi } from '../http/openapi.ts';
 import { HttpMetrics, type RuntimeSample } from '../http/metrics.ts';
 import { createOverseer, type Overseer } from '../index.ts';
-import { NatsBus } from '../transport/nats-bus.ts';
+import { NatsBus, splitCredentials } from '../transport/nats-bus.ts';
 import { startNatsCommandService, type NatsCommandService } from '../transport/nats-command-service.ts';
 import { loadServerConfig, resolveJwtSecret } from './config.ts';
 
@@ -39,6 +39,9 @@ function sampler(ov: Overseer | undefined, bus: NatsBus | undefined): () => Runt
     ...(bus ? { bus: bus.metrics() } : {}),
   });
 }
+
+/** The NATS URLs without their credentials, for printing. */
+const shown = (url: string): string => splitCredentials(natsServers(url)).servers.join(',');
 
 const natsServers = (url: string): string[] =>
   url
@@ -110,7 +113,7 @@ async function serveDataNode(
       });
     const url = await listen(caller, metrics, config, logger, () => bus?.isConnected ?? true, maxAnswerBytes);
     print(`Overseer listening on ${url.url} (data in ${config.dataDir}, durability ${config.durability})`);
-    if (nats) print(`Commands over NATS on overseer.cmd.<workspace>.<service>.<operation> (${nats})`);
+    if (nats) print(`Commands over NATS on overseer.cmd.<workspace>.<service>.<operation> (${shown(nats)})`);
     print(`API reference: ${url.url}/docs`);
     if (generated) {
       const token = await createToken(
@@ -160,7 +163,9 @@ async function serveGateway(
       () => bus.isConnected,
       pageBudget(bus.maxPayload),
     );
-    print(`Overseer gateway listening on ${url.url}, forwarding every command over NATS (${config.nats})`);
+    print(
+      `Overseer gateway listening on ${url.url}, forwarding every command over NATS (${shown(config.nats)})`,
+    );
     print(`API reference: ${url.url}/docs`);
     return {
       url: url.url,

@@ -184,11 +184,12 @@ export class NatsBus implements Bus {
 
   /** Connects to NATS; fails with `STORAGE_UNAVAILABLE` (reason `unreachable`) if no server answers. */
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
-    const { servers, user, pass } = splitCredentials(options.servers);
+    const { servers, user, pass, token } = splitCredentials(options.servers);
     try {
       const nc = await connect({
         noAsyncTraces: true,
         ...(user === undefined ? {} : { user, pass: pass ?? '' }),
+        ...(token === undefined ? {} : { token }),
         ...options.connection,
         servers,
         ...(options.name === undefined ? {} : { name: options.name }),
@@ -473,25 +474,21 @@ export function splitCredentials(urls: string | string[]): {
   servers: string[];
   user?: string;
   pass?: string;
+  token?: string;
 } {
-  let user: string | undefined;
-  let pass: string | undefined;
+  let auth: string | undefined;
   const servers = (Array.isArray(urls) ? urls : [urls]).map((raw) => {
-    const m = /^([a-z]+:\/\/)([^@/]*)@(.*)$/i.exec(raw);
+    const m = /^((?:[a-z][a-z0-9+.-]*:\/\/)?)([^@/]*)@(.*)$/i.exec(raw);
     if (!m) return raw;
-    const [, scheme, auth, rest] = m as unknown as [string, string, string, string];
-    if (user === undefined) {
-      const i = auth.indexOf(':');
-      user = decodeURIComponent(i < 0 ? auth : auth.slice(0, i));
-      pass = i < 0 ? undefined : decodeURIComponent(auth.slice(i + 1));
-    }
+    const [, scheme, credentials, rest] = m as unknown as [string, string, string, string];
+    auth ??= credentials;
     return `${scheme}${rest}`;
   });
-  return {
-    servers,
-    ...(user === undefined ? {} : { user }),
-    ...(pass === undefined ? {} : { pass }),
-  };
+  if (auth === undefined) return { servers };
+  const i = auth.indexOf(':');
+  // `nats://TOKEN@host` carries a token; `nats://user:pass@host` a user and password.
+  if (i < 0) return { servers, token: decodeURIComponent(auth) };
+  return { servers, user: decodeURIComponent(auth.slice(0, i)), pass: decodeURIComponent(auth.slice(i + 1)) };
 }
 
 function toNatsHeaders(headers: Record<string, string> | undefined): MsgHdrs | undefined {

@@ -132,7 +132,11 @@ export async function startNatsCommandService(
       const seconds = (performance.now() - started) / 1000;
       counted.requests++;
       counted.seconds += seconds;
-      options.observe?.(command, seconds, errorCode);
+      try {
+        options.observe?.(command, seconds, errorCode);
+      } catch (err) {
+        log?.warn({ err }, 'command latency observer threw');
+      }
     }
   };
 
@@ -193,6 +197,11 @@ export async function startNatsCommandService(
             }),
           );
           respondError(msg, code, text);
+          try {
+            options.observe?.(command.name, 0, code);
+          } catch (err) {
+            log?.warn({ err }, 'command latency observer threw');
+          }
           return;
         }
         const p = answer(command.name, counted, msg);

@@ -97,6 +97,12 @@ describe('queue and claims', () => {
       expect(err.code).toBe('INVALID_STATE_TRANSITION');
       expect(err.details).toMatchObject({ state });
     }
+    // The woken claim left the wait list: the next enqueue wakes another parked worker at once.
+    const other = await ws.workers.register({ name: 'other' });
+    const waiting = ws.queue.claim({ workerId: other.id, waitMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 20));
+    const job = await ws.jobs.submit({ title: 'for the other' });
+    expect((await waiting).job?.id).toBe(job.id);
   });
 
   it('a long-poll ends with { job: null } when its time is up', async () => {
