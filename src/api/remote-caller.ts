@@ -18,10 +18,9 @@ export function remoteCaller(bus: Bus): CommandCaller {
     call(principal, command, input, options) {
       commandNamed(command);
       const admin = principal.scopes.includes('admin');
-      const ws =
-        admin && options.workspaceId !== undefined
-          ? parseWorkspaceId(options.workspaceId)
-          : principal.workspaceId;
+      // Parsed for everyone, as a data node does: an invalid `?workspaceId=` is VALIDATION_FAILED either way.
+      const requested = options.workspaceId === undefined ? undefined : parseWorkspaceId(options.workspaceId);
+      const ws = admin && requested !== undefined ? requested : principal.workspaceId;
       const wait = (input as { waitMs?: unknown } | null | undefined)?.waitMs;
       return requestCommand(bus, ws, command, input, {
         token: options.token,

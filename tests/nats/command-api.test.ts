@@ -222,6 +222,17 @@ describe('gateway mode', () => {
     expect(((await res.json()) as { job: { id: string } }).job.id).toBe(job.id);
   }, 15_000);
 
+  it('answers an invalid ?workspaceId= as a data node does', async () => {
+    const res = await fetch(`${gateway.server.url}/api/jobs?workspaceId=Bad!`, {
+      headers: { authorization: `Bearer ${reader}` },
+    });
+    expect(res.status).toBe(400);
+    const direct = await fetch(`${node.server.url}/api/jobs?workspaceId=Bad!`, {
+      headers: { authorization: `Bearer ${reader}` },
+    });
+    expect(direct.status).toBe(400);
+  });
+
   it('leaves authentication to the data node: a forged token is refused there', async () => {
     const [h, , s] = admin.split('.');
     const forged = `${h}.${Buffer.from(JSON.stringify({ sub: 'x', ws: 'acme', scopes: ['admin'], exp: 4e9 })).toString('base64url')}.${s}`;
