@@ -30,12 +30,12 @@
  * process's CPU time per request is reported too (all threads, LMDB's included; it is less disturbed by other
  * processes than the wall-clock figures).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { connect, headers as natsHeaders, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { open as openLmdb } from 'lmdb';
 import { createToken } from '../src/api/auth.ts';
 import { serve } from '../src/cli/serve.ts';
 import { startNatsServer } from '../src/testing.ts';
+import { startChild } from './child.ts';
 import {
   benchArgs,
   latency,
@@ -199,41 +199,13 @@ function client(): void {
 
 /** The client process and a way to ask it something and await its answer. */
 async function startClient(): Promise<{ ask(msg: Request): Promise<Measured>; stop(): void }> {
-  const child: ChildProcess = fork(script('nats'), ['--phase', 'client', '--mode', mode], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_RESULT: '' },
-  });
-  const pending = new Map<number, { resolve(a: Answer): void; reject(e: Error): void }>();
-  let nextId = 1;
-  let exited: Error | undefined;
-  const ready = new Promise<void>((resolve, reject) => {
-    pending.set(0, { resolve: () => resolve(), reject });
-  });
-  child.on('message', (a: Answer) => {
-    const p = pending.get(a.id);
-    pending.delete(a.id);
-    p?.resolve(a);
-  });
-  child.on('exit', (code, signal) => {
-    exited = new Error(`nats client process exited (code ${code}, signal ${signal})`);
-    for (const p of pending.values()) p.reject(exited);
-    pending.clear();
-  });
-  await ready;
-  return {
-    async ask(msg) {
-      if (exited) throw exited;
-      const id = nextId++;
-      const answer = await new Promise<Answer>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        child.send({ ...msg, id });
-      });
-      if (answer.error) throw new Error(answer.error);
-      return answer as Measured;
-    },
-    stop: () => child.disconnect(),
-  };
+  const child = await startChild<Request, Answer>(
+    'nats client process',
+    script('nats'),
+    ['--phase', 'client', '--mode', mode],
+    {},
+  );
+  return { ask: async (msg) => (await child.ask(msg)) as Measured, stop: () => child.stop() };
 }
 
 interface Sample extends Measured {

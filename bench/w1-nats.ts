@@ -18,11 +18,11 @@
  * medians, with the CPU time per job of the data node's process and of the consumer processes together (the nine
  * processes and nats-server share the machine's cores); targets are for mode 'flush'.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { createToken } from '../src/api/auth.ts';
 import { serve, type RunningServer } from '../src/cli/serve.ts';
-import type { JobSubmitInput, Priority, WorkspaceClient } from '../src/index.ts';
 import { startNatsServer } from '../src/testing.ts';
+import { startChild } from './child.ts';
+import { enqueueW1 } from './w1-workload.ts';
 import { benchArgs, load1, progress, report, round, script, size, spread, tempDir } from './lib.ts';
 
 const { mode } = benchArgs();
@@ -41,55 +41,6 @@ const VARIANTS = [
 ] as const;
 type Variant = (typeof VARIANTS)[number]['name'];
 
-/** mulberry32: a small seeded PRNG, so every run enqueues the same order (as bench/w1.ts). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** `n` priorities, 20 % high, 60 % normal, 20 % low, shuffled (Fisher–Yates). */
-function priorities(n: number, seed: number): Priority[] {
-  const high = Math.round(n * 0.2);
-  const low = Math.round(n * 0.2);
-  const out: Priority[] = [
-    ...Array<Priority>(high).fill('high'),
-    ...Array<Priority>(n - high - low).fill('normal'),
-    ...Array<Priority>(low).fill('low'),
-  ];
-  const random = prng(seed);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-/** Submits `n` jobs with submitMany, 1,000 per call, two calls in flight; answers jobs/s. */
-async function enqueue(ws: WorkspaceClient, n: number, seed: number): Promise<number> {
-  const prios = priorities(n, seed);
-  const input = (i: number): JobSubmitInput => ({
-    title: `w1 job ${i}`,
-    priority: prios[i]!,
-    type: 'feature',
-  });
-  const t0 = performance.now();
-  let prev: Promise<unknown> = Promise.resolve();
-  for (let done = 0; done < n; done += BATCH) {
-    const count = Math.min(BATCH, n - done);
-    const call = ws.jobs.submitMany(Array.from({ length: count }, (_, i) => input(done + i)));
-    await prev;
-    prev = call;
-  }
-  await prev;
-  return (n / (performance.now() - t0)) * 1000;
-}
-
 interface Answer {
   id: number;
   error?: string;
@@ -106,47 +57,13 @@ interface Consumer {
   stop(): void;
 }
 
-async function startConsumer(i: number, url: string, token: string): Promise<Consumer> {
-  const child: ChildProcess = fork(script('w1-nats-consumer'), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: {
-      ...process.env,
-      BENCH_RESULT: '',
-      W1_NATS_URL: url,
-      W1_NATS_TOKEN: token,
-      W1_NATS_WS: WS,
-      W1_NATS_NAME: `w1-nats-${i}`,
-    },
+function startConsumer(i: number, url: string, token: string): Promise<Consumer> {
+  return startChild(`consumer ${i}`, script('w1-nats-consumer'), [], {
+    W1_NATS_URL: url,
+    W1_NATS_TOKEN: token,
+    W1_NATS_WS: WS,
+    W1_NATS_NAME: `w1-nats-${i}`,
   });
-  const pending = new Map<number, { resolve(a: Answer): void; reject(e: Error): void }>();
-  let exited: Error | undefined;
-  let nextId = 1;
-  const ready = new Promise<void>((resolve, reject) => pending.set(0, { resolve: () => resolve(), reject }));
-  child.on('message', (a: Answer) => {
-    const p = pending.get(a.id);
-    pending.delete(a.id);
-    p?.resolve(a);
-  });
-  child.on('exit', (code, signal) => {
-    exited = new Error(`consumer ${i} exited (code ${code}, signal ${signal})`);
-    for (const p of pending.values()) p.reject(exited);
-    pending.clear();
-  });
-  await ready;
-  return {
-    async ask(msg) {
-      if (exited) throw exited;
-      const id = nextId++;
-      const answer = await new Promise<Answer>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        child.send({ ...msg, id });
-      });
-      if (answer.error) throw new Error(`consumer ${i}: ${answer.error}`);
-      return answer;
-    },
-    stop: () => child.disconnect(),
-  };
 }
 
 /** Every acknowledged complete, per job. */
@@ -224,7 +141,7 @@ async function run(r: number, natsUrl: string, consumers: Consumer[]): Promise<R
     const ledger = new Ledger();
     let submitted = 0;
 
-    await enqueue(ws, WARMUP, 7);
+    await enqueueW1(ws, WARMUP, 7, BATCH);
     submitted += WARMUP;
     await drain(node, consumers, 1, ledger);
 
@@ -232,7 +149,7 @@ async function run(r: number, natsUrl: string, consumers: Consumer[]): Promise<R
     const enqueueRates: number[] = [];
     for (const [i, v] of VARIANTS.entries()) {
       host.passivate(Infinity);
-      enqueueRates.push(await enqueue(ws, N, 42 + i));
+      enqueueRates.push(await enqueueW1(ws, N, 42 + i, BATCH));
       submitted += N;
       rates[v.name] = await drain(node, consumers, v.workersPerProc, ledger);
       progress(

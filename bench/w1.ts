@@ -12,7 +12,8 @@
  * and checks at its end that every job submitted is COMPLETED, and completed exactly once (queue.stats()).
  * Reports the medians.
  */
-import type { JobSubmitInput, Priority, WorkspaceClient } from '../src/index.ts';
+import type { WorkspaceClient } from '../src/index.ts';
+import { enqueueW1, priorities, w1Input } from './w1-workload.ts';
 import {
   benchArgs,
   latency,
@@ -40,58 +41,6 @@ const LOW_SECONDS = size('W1_LOW_SECONDS', 5, 1);
 const LATENCY_CONSUMERS = 8;
 const RUNS = size('RUNS', 3, 1);
 const WARMUP = size('W1_WARMUP', 2_000, 500);
-
-/** mulberry32: a small seeded PRNG, so every run enqueues the same order. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** `n` priorities, 20 % high, 60 % normal, 20 % low, shuffled (Fisher–Yates) with a seeded PRNG. */
-function priorities(n: number, seed: number): Priority[] {
-  const high = Math.round(n * 0.2);
-  const low = Math.round(n * 0.2);
-  const out: Priority[] = [
-    ...Array<Priority>(high).fill('high'),
-    ...Array<Priority>(n - high - low).fill('normal'),
-    ...Array<Priority>(low).fill('low'),
-  ];
-  const random = prng(seed);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-const input = (i: number, priority: Priority): JobSubmitInput => ({
-  title: `w1 job ${i}`,
-  priority,
-  type: 'feature',
-});
-
-/** Enqueues `n` jobs with submitMany, `BATCH` per call, two calls in flight; answers jobs/s. */
-async function enqueue(ws: WorkspaceClient, n: number, seed: number): Promise<number> {
-  const prios = priorities(n, seed);
-  const t0 = performance.now();
-  let prev: Promise<unknown> = Promise.resolve();
-  for (let done = 0; done < n; done += BATCH) {
-    const count = Math.min(BATCH, n - done);
-    const call = ws.jobs.submitMany(
-      Array.from({ length: count }, (_, i) => input(done + i, prios[done + i]!)),
-    );
-    await prev;
-    prev = call;
-  }
-  await prev;
-  return (n / (performance.now() - t0)) * 1000;
-}
 
 /** What the consumers saw: how many completes each job got. */
 class Ledger {
@@ -173,7 +122,7 @@ async function steady(
       while (submitted < due) {
         const i = submitted++;
         started[i] = performance.now();
-        submits.push(ws.jobs.submit({ ...input(i, prios[i]!), metadata: { seq: i } }));
+        submits.push(ws.jobs.submit({ ...w1Input(i, prios[i]!), metadata: { seq: i } }));
       }
       if (submitted >= total) resolve();
       else setTimeout(tick, 0);
@@ -224,7 +173,7 @@ async function run(r: number): Promise<Run> {
     let submitted = 0;
 
     // Warm-up (JIT, LMDB map): a small enqueue and drain, not measured.
-    await enqueue(ws, WARMUP, 7);
+    await enqueueW1(ws, WARMUP, 7, BATCH);
     await drain(ws, await register(8, 'warmup'), ledger);
     submitted += WARMUP;
 
@@ -232,7 +181,7 @@ async function run(r: number): Promise<Run> {
     const enqueueRates: number[] = [];
     for (const c of CONSUMERS) {
       host.passivate(Infinity);
-      enqueueRates.push(await enqueue(ws, N, 42 + c));
+      enqueueRates.push(await enqueueW1(ws, N, 42 + c, BATCH));
       submitted += N;
       const ids = await register(c, `drain${c}`);
       await host.pipeline.idle();
