@@ -95,7 +95,7 @@ const app = buildHttpServer({
   rateLimit: { perSecond: 0, burst: 0 },
   ready: () => true,
   openapi: () => ({}),
-  sample: () => ({ workspaces: [] }),
+  metrics: { sample: () => ({ workspaces: [] }) },
 });
 const bare = Fastify();
 bare.get('/bare', () => ({ ok: true }));

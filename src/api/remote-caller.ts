@@ -1,7 +1,6 @@
 import { DEFAULT_REQUEST_TIMEOUT_MS, type Bus } from '../transport/bus.ts';
 import { requestCommand } from '../transport/command-requests.ts';
-import { unverifiedPrincipal, type CommandCaller } from './command-caller.ts';
-import { commandNamed } from './command-caller.ts';
+import { commandNamed, unverifiedPrincipal, type CommandCaller } from './command-caller.ts';
 import { parseWorkspaceId } from './validation.ts';
 
 /** How long a forwarded command may take besides its own long-poll wait. */

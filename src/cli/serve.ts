@@ -199,7 +199,6 @@ async function listen(
     rateLimit: config.rateLimit,
     ready,
     openapi: () => (openapi ??= buildOpenApi()),
-    sample: () => ({ workspaces: [] }),
     metrics,
     maxAnswerBytes,
   });

@@ -30,11 +30,13 @@ export interface HttpServerOptions {
   ready: () => boolean;
   /** The OpenAPI document. */
   openapi: () => unknown;
-  sample: () => RuntimeSample;
   /** The largest answer in bytes: a longer list page ends early (the NATS budget, so both agree). */
   maxAnswerBytes?: number;
-  /** The metrics registry to serve at `/metrics` (a node passes one it shares with its NATS endpoints). */
-  metrics?: HttpMetrics;
+  /**
+   * The metrics to serve at `/metrics`: a registry the node shares with its NATS endpoints, or one made here
+   * from a sample of the runtime.
+   */
+  metrics: HttpMetrics | { sample: () => RuntimeSample };
   now?: () => number;
 }
 
@@ -79,7 +81,8 @@ export function buildHttpServer(
   });
   app.removeContentTypeParser('text/plain');
   const limiter = new RateLimiter(options.rateLimit.perSecond, options.rateLimit.burst);
-  const metrics = options.metrics ?? new HttpMetrics(options.sample);
+  const metrics =
+    options.metrics instanceof HttpMetrics ? options.metrics : new HttpMetrics(options.metrics.sample);
   const operational = [...PUBLIC_PATHS, '/metrics', '/docs/:asset'].map((path) => ({
     method: 'GET',
     pattern: pathPattern(path),

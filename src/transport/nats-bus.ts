@@ -503,7 +503,8 @@ function toNatsHeaders(headers: Record<string, string> | undefined): MsgHdrs | u
   return h;
 }
 
-function fromNatsHeaders(headers: MsgHdrs | undefined): Record<string, string> {
+/** The headers of a message with lower-cased names, as a request handler sees them. */
+export function fromNatsHeaders(headers: MsgHdrs | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
   for (const name of headers.keys()) out[name.toLowerCase()] = headers.get(name);

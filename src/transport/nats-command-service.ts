@@ -1,8 +1,8 @@
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import { ErrorCodes, OverseerError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { MAX_REQUEST_BYTES, decodePayload, encodeError } from './bus.ts';
-import type { NatsBus } from './nats-bus.ts';
+import { checkRequestSize, decodePayload, encodeError } from './bus.ts';
+import { fromNatsHeaders, type NatsBus } from './nats-bus.ts';
 
 /** The NATS service name every data node registers (`$SRV.PING.overseer`). */
 export const SERVICE_NAME = 'overseer';
@@ -141,11 +141,7 @@ export async function startNatsCommandService(
   };
 
   const run = async (command: string, msg: ServiceMsg): Promise<string> => {
-    if (msg.data.length > MAX_REQUEST_BYTES)
-      throw new OverseerError('PAYLOAD_TOO_LARGE', undefined, {
-        bytes: msg.data.length,
-        limit: MAX_REQUEST_BYTES,
-      });
+    checkRequestSize(msg.subject, msg.data.length);
     let payload: unknown;
     try {
       payload = decodePayload(msg.string());
@@ -153,7 +149,7 @@ export async function startNatsCommandService(
       throw new OverseerError('VALIDATION_FAILED', 'The request payload is not JSON.');
     }
     const workspaceId = msg.subject.split('.')[2] ?? '';
-    const text = await options.handle(command, workspaceId, payload, lowerCased(msg));
+    const text = await options.handle(command, workspaceId, payload, fromNatsHeaders(msg.headers));
     const limit = options.bus.maxPayload;
     if (Buffer.byteLength(text) > limit)
       throw new OverseerError('PAYLOAD_TOO_LARGE', 'The answer exceeds the NATS server max_payload.', {
@@ -275,12 +271,4 @@ export async function pingService(bus: NatsBus, timeoutMs = 500): Promise<string
     // No responders: nobody serves it.
   }
   return ids;
-}
-
-function lowerCased(msg: ServiceMsg): Record<string, string> {
-  const out: Record<string, string> = {};
-  const headers = msg.headers;
-  if (!headers) return out;
-  for (const name of headers.keys()) out[name.toLowerCase()] = headers.get(name);
-  return out;
 }

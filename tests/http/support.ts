@@ -59,7 +59,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     rateLimit: options.rateLimit ?? { perSecond: 0, burst: 1 },
     ready: () => true,
     openapi: () => (openapi ??= buildOpenApi()),
-    sample: () => ({ workspaces: [] }),
+    metrics: { sample: () => ({ workspaces: [] }) },
     ...(options.now ? { now: options.now } : {}),
   });
   await app.ready();

@@ -253,6 +253,22 @@ describe('gateway mode', () => {
       (await fetch(`${gateway.server.url}/metrics`, { headers: { authorization: `Bearer ${reader}` } }))
         .status,
     ).toBe(200);
+    // A NATS with no data node behind it: the gateway is ready, every command answers 503 at once.
+    const empty = await startNatsServer();
+    const lone = await startGateway(empty.url);
+    try {
+      expect((await fetch(`${lone.server.url}/readyz`)).status).toBe(200);
+      const res = await fetch(`${lone.server.url}/api/jobs`, {
+        headers: { authorization: `Bearer ${reader}` },
+      });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({
+        error: { code: 'STORAGE_UNAVAILABLE', details: { reason: 'no_responders' } },
+      });
+    } finally {
+      await lone.close();
+      await empty.stop();
+    }
   });
 });
 
