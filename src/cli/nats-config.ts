@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { WorkspaceIdSchema } from '../contracts/common.ts';
 import { OverseerError } from '../core/errors.ts';
-
-/** The subjects a NATS user may publish and subscribe to, in nats-server's `permissions` map. */
-export interface NatsPermissions {
-  publish: { allow: readonly string[] };
-  subscribe: { allow: readonly string[] };
-  /** nats-server's reply permission: publish once to the reply subject of each request received. */
-  allowResponses?: { max: number; expires: string };
-}
+import {
+  dataNodePermissions,
+  gatewayPermissions,
+  workspacePermissions,
+  type NatsPermissions,
+} from '../transport/nats-permissions.ts';
+import { subjects } from '../transport/subjects.ts';
 
 /** One user of a nats-server `authorization { users = [...] }` block. */
 export interface NatsUser {
@@ -19,41 +18,8 @@ export interface NatsUser {
   notes: readonly string[];
 }
 
-/** The reply prefix a workspace's clients must set (`inboxPrefix`): the only inboxes they may read. */
-export const workspaceInboxPrefix = (workspaceId: string): string => `_INBOX_${workspaceId}`;
-
-/** A workspace client: commands of its workspace, its workspace's events, replies in its own inboxes. */
-export function workspacePermissions(workspaceId: string): NatsPermissions {
-  return {
-    publish: { allow: [`overseer.cmd.${workspaceId}.>`] },
-    subscribe: { allow: [`overseer.evt.${workspaceId}.>`, `${workspaceInboxPrefix(workspaceId)}.>`] },
-  };
-}
-
-/**
- * The data node (`serve --nats`): serves every workspace's commands (queue group `q`) and the services
- * framework's `$SRV` subjects, publishes and reads events, pings `$SRV.PING.overseer` at start (replies in
- * `_INBOX`), and answers each request once on its reply subject, whatever inbox that is (`allow_responses`),
- * without being able to publish into any inbox on its own.
- */
-export function dataNodePermissions(): NatsPermissions {
-  return {
-    publish: { allow: ['overseer.evt.>', '$SRV.PING.overseer'] },
-    subscribe: { allow: ['overseer.cmd.*.>', 'overseer.evt.>', '$SRV.>', '_INBOX.>'] },
-    allowResponses: { max: 1, expires: '2m' },
-  };
-}
-
-/** A gateway (`serve --gateway --nats`): forwards commands of any workspace, reads its replies in `_INBOX`. */
-export function gatewayPermissions(): NatsPermissions {
-  return {
-    publish: { allow: ['overseer.cmd.>'] },
-    subscribe: { allow: ['_INBOX.>'] },
-  };
-}
-
-const list = (subjects: readonly string[]): string =>
-  `[${subjects.map((s) => JSON.stringify(s)).join(', ')}]`;
+const list = (patterns: readonly string[]): string =>
+  `[${patterns.map((s) => JSON.stringify(s)).join(', ')}]`;
 
 /** One `{ user, password, permissions }` entry in nats-server config syntax, comments first. */
 export function renderNatsUser(entry: NatsUser, indent = ''): string {
@@ -142,7 +108,7 @@ export function natsUserFor(flags: Record<string, unknown>): NatsUser {
       notes: [
         `Overseer workspace '${ws}': commands on overseer.cmd.${ws}.>, events on overseer.evt.${ws}.>.`,
         `Hand out: user ${JSON.stringify(name)}, ${handOut}.`,
-        `Clients must connect with inboxPrefix "${workspaceInboxPrefix(ws)}" (replies arrive nowhere else).`,
+        `Clients must connect with inboxPrefix "${subjects.workspaceInbox(ws)}" (replies arrive nowhere else).`,
       ],
     };
   }

@@ -10,6 +10,7 @@ import { HttpTransport } from './http-transport.ts';
 import { NatsTransport } from './nats-transport.ts';
 import { DEFAULT_RETRY, withRetry, type RetryInfo, type RetryPolicy } from './retry.ts';
 import type { Transport } from './transport.ts';
+import { subjects } from '../transport/subjects.ts';
 
 /** What every connection names. */
 interface CommonOptions {
@@ -301,7 +302,7 @@ export async function connectAgent(options: AgentOptions): Promise<Agent> {
           servers: options.nats,
           workspaceId: ws.data,
           token: options.token,
-          inboxPrefix: options.inboxPrefix ?? `_INBOX_${ws.data}`,
+          inboxPrefix: options.inboxPrefix ?? subjects.workspaceInbox(ws.data),
           name: options.name ?? 'overseer-agent',
         });
   return new Agent(transport, ws.data, options);

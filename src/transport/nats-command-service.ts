@@ -3,6 +3,7 @@ import { ErrorCodes, OverseerError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { checkRequestSize, decodePayload, encodeError } from './bus.ts';
 import { fromNatsHeaders, type NatsBus } from './nats-bus.ts';
+import { subjects } from './subjects.ts';
 
 /** The NATS service name every data node registers (`$SRV.PING.overseer`). */
 export const SERVICE_NAME = 'overseer';
@@ -64,7 +65,7 @@ export interface NatsCommandService {
 }
 
 /** The subject of a command endpoint: any workspace. */
-export const endpointSubject = (command: string): string => `overseer.cmd.*.${command}`;
+export const endpointSubject = subjects.commandEndpoint;
 
 /**
  * Serves every command on `overseer.cmd.<workspace>.<command>` through the NATS services framework (service
@@ -248,9 +249,9 @@ export async function startNatsCommandService(
  * gateways) or the inbox prefix of the subject's own workspace (`_INBOX_<workspace>.`).
  */
 export function replyAllowed(subject: string, reply: string): boolean {
-  if (reply.startsWith('_INBOX.')) return true;
+  if (reply.startsWith(`${subjects.sharedInbox}.`)) return true;
   const ws = subject.split('.')[2] ?? '';
-  return ws !== '' && reply.startsWith(`_INBOX_${ws}.`);
+  return ws !== '' && reply.startsWith(`${subjects.workspaceInbox(ws)}.`);
 }
 
 /** The instance ids that answer `$SRV.PING.overseer` within `timeoutMs` (none: nobody serves it). */
@@ -258,7 +259,7 @@ export async function pingService(bus: NatsBus, timeoutMs = 500): Promise<string
   const nc = bus.connection;
   const ids: string[] = [];
   try {
-    const replies = await nc.requestMany(`$SRV.PING.${SERVICE_NAME}`, '', {
+    const replies = await nc.requestMany(subjects.servicePing(SERVICE_NAME), '', {
       maxWait: timeoutMs,
       strategy: 'timer',
     });

@@ -9,6 +9,22 @@ export const subjects = {
   allEvents: 'overseer.evt.>',
   /** Every event of one workspace. */
   workspaceEvents: (workspaceId: string): string => `overseer.evt.${workspaceId}.>`,
+  /** Every command of one workspace. */
+  workspaceCommands: (workspaceId: string): string => `overseer.cmd.${workspaceId}.>`,
+  /** Every command of every workspace. */
+  allCommands: 'overseer.cmd.>',
+  /** The endpoint subject of one command: any workspace (`overseer.cmd.*.jobs.submit`). */
+  commandEndpoint: (command: string): string => `overseer.cmd.*.${command}`,
+  /** What a data node subscribes to: every endpoint subject. */
+  allEndpoints: 'overseer.cmd.*.>',
+  /** The reply prefix of unfenced clients and gateways (nats.js's default). */
+  sharedInbox: '_INBOX',
+  /** The reply prefix a workspace's fenced clients set (`inboxPrefix`): the only inboxes they may read. */
+  workspaceInbox: (workspaceId: string): string => `_INBOX_${workspaceId}`,
+  /** The NATS services framework's discovery and stats subjects. */
+  services: '$SRV.>',
+  /** Who serves a service: `$SRV.PING.<name>`. */
+  servicePing: (name: string): string => `$SRV.PING.${name}`,
 } as const;
 
 /** NATS-style subject matching: `*` matches one token, `>` the rest. */
