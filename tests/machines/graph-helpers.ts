@@ -1,6 +1,6 @@
 // Shared helpers for the machine graph tests (CONVENTIONS "Machines by their graphs"): explore a machine with
 // xstate/graph from sample events, then check state and transition coverage, refusals and persistence.
-import { createActor } from 'xstate';
+import { createActor, initialTransition, transition } from 'xstate';
 import type {
   AnyMachineSnapshot,
   AnyStateMachine,
@@ -13,6 +13,8 @@ import type {
 } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, getStateNodes, serializeSnapshot } from 'xstate/graph';
 import { expect, it, vi } from 'vitest';
+import fc from 'fast-check';
+import { compileFlatMachine, type FlatMachine } from '../../src/actors/flat-machine.ts';
 
 /** One reachable snapshot, with the shortest sequence of sample events that reaches it from the initial state. */
 export interface ReachedState<M extends AnyStateMachine> {
@@ -279,6 +281,114 @@ export function checkPersistenceRoundTrip<M extends AnyStateMachine>(explored: E
   }
 }
 
+/** A value with every object turned into its entries, so that key order (which msgpack records keep) compares too. */
+function ordered(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(ordered);
+  if (value && typeof value === 'object') return Object.entries(value).map(([k, v]) => [k, ordered(v)]);
+  return value;
+}
+
+/** Everything a snapshot shows, methods and key order included, for comparing two snapshots field by field. */
+function anatomy(snapshot: AnyMachineSnapshot): Record<string, unknown> {
+  const s = snapshot as unknown as Record<string, unknown> & { _nodes: AnyStateNode[]; tags: Set<string> };
+  return {
+    keys: Object.keys(s),
+    status: s.status,
+    value: s.value,
+    context: s.context,
+    output: s.output,
+    error: s.error,
+    children: s.children,
+    historyValue: s.historyValue,
+    nodes: s._nodes.map((n) => n.id),
+    tags: [...s.tags],
+    machine: s.machine,
+    methods: [s.matches, s.hasTag, s.can, s.getMeta, s.toJSON],
+  };
+}
+
+/** The compiled form of a machine; fails the test if the machine is outside the compiled subset. */
+export function compiled(machine: AnyStateMachine): FlatMachine {
+  const flat = compileFlatMachine(machine, { self: undefined, system: undefined });
+  expect(flat, `${machine.id} is outside the compiled subset`).not.toBeNull();
+  return flat!;
+}
+
+/**
+ * The compiled machine (src/actors/flat-machine.ts) computes what XState computes, from the initial snapshot, on
+ * every reachable (state, sample event) pair, and for restore and persist: the same snapshot fields, methods and
+ * key order, and byte-identical persisted forms.
+ */
+export function checkCompiledAgrees<M extends AnyStateMachine>(explored: Explored<M>): void {
+  const { machine, events, states, input } = explored;
+  const flat = compiled(machine);
+  const samePersisted = (a: AnyMachineSnapshot, b: AnyMachineSnapshot, where: string) =>
+    expect(ordered(flat.persist(a)), where).toEqual(ordered(machine.getPersistedSnapshot(b)));
+  const [xInitial] = initialTransition(machine, input);
+  const fInitial = flat.initial(input);
+  expect(anatomy(fInitial), 'initial snapshot').toEqual(anatomy(xInitial));
+  samePersisted(fInitial, xInitial, 'initial snapshot');
+  for (const s of states) {
+    const persisted = machine.getPersistedSnapshot(s.snapshot);
+    const restored = flat.restore(persisted)!;
+    expect(restored, describeState(s)).not.toBeNull();
+    expect(anatomy(restored), `restore ${describeState(s)}`).toEqual(
+      anatomy(
+        machine.restoreSnapshot(
+          persisted as never,
+          (createActor(machine) as unknown as { _actorScope: never })._actorScope,
+        ),
+      ),
+    );
+    samePersisted(restored, s.snapshot, describeState(s));
+    expect(flat.owns(s.snapshot), describeState(s)).toBe(true);
+    for (const event of events) {
+      const where = `${describeState(s)} + ${JSON.stringify(event)}`;
+      // From the snapshot XState made, and from the one the compiled machine restored.
+      for (const from of [s.snapshot, restored]) {
+        expect(flat.can(from, event), where).toBe(s.snapshot.can(event));
+        const [expected] = transition(machine as AnyStateMachine, from, event) as [
+          AnyMachineSnapshot,
+          unknown,
+        ];
+        const got = flat.transition(from, event);
+        expect(anatomy(got), where).toEqual(anatomy(expected));
+        samePersisted(got, expected, where);
+        if (expected === from) expect(got, `unchanged: ${where}`).toBe(from);
+      }
+    }
+  }
+}
+
+/**
+ * Random walks (fast-check): sequences of sample events with random times, from the initial snapshot, stepped by
+ * the compiled machine and by XState side by side; both agree after every event.
+ */
+export function checkCompiledWalks<M extends AnyStateMachine>(explored: Explored<M>, runs = 200): void {
+  const { machine, events, input } = explored;
+  const flat = compiled(machine);
+  const withTime = (e: EventFromLogic<M>, at: number): EventFromLogic<M> => ('at' in e ? { ...e, at } : e);
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.nat(events.length - 1), fc.integer({ min: 0, max: 2 ** 40 })), { maxLength: 40 }),
+      (steps) => {
+        const m: AnyStateMachine = machine;
+        let [x] = initialTransition(m, input) as [AnyMachineSnapshot, unknown];
+        let f = flat.initial(input);
+        for (const [i, at] of steps) {
+          const event = withTime(events[i]!, at);
+          expect(flat.can(f, event)).toBe(x.can(event));
+          [x] = transition(m, x, event) as [AnyMachineSnapshot, unknown];
+          f = flat.transition(f, event);
+          expect(anatomy(f)).toEqual(anatomy(x));
+        }
+        expect(ordered(flat.persist(f))).toEqual(ordered(machine.getPersistedSnapshot(x)));
+      },
+    ),
+    { numRuns: runs },
+  );
+}
+
 /** What a machine's graph suite needs besides the machine. */
 export interface GraphSuite<M extends AnyStateMachine> {
   machine: M;
@@ -337,6 +447,14 @@ export function graphSuite<M extends AnyStateMachine>(suite: GraphSuite<M>): Exp
 
   it('survives persist → JSON → restore → persist in every reachable state', () => {
     checkPersistenceRoundTrip(explored);
+  });
+
+  it('is computed by its compiled form exactly as XState computes it, on every reachable state × event', () => {
+    checkCompiledAgrees(explored);
+  });
+
+  it('is computed by its compiled form exactly as XState computes it, on random walks', () => {
+    checkCompiledWalks(explored);
   });
 
   it(`has final states ${finals.join(', ')} that accept no event`, () => {

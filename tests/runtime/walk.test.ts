@@ -142,6 +142,23 @@ describe('passivation and versions', () => {
     expect(host.liveCount).toBe(1);
   });
 
+  it('keeps user data that looks like an XState actor reference as it is, through passivation and reopen', async () => {
+    // XState's own getPersistedSnapshot / restoreSnapshot would rewrite both into actor references.
+    const metadata = {
+      looksLikeARef: { sessionId: 'x', send: 'mail', ref: 'main', id: 'kept' },
+      looksPersisted: { xstate$$type: 1, id: 'child' },
+      list: [{ sessionId: 1, send: 2, ref: 3 }],
+    };
+    t = await openTestOverseer({ passivateAfterMs: 1_000_000 });
+    const job = await t.ov.workspace('acme').jobs.submit({ title: 'data', metadata });
+    t.ov.runtime.host.passivate(Infinity);
+    await t.ov.workspace('acme').jobs.update(job.id, { title: 'data, updated' });
+    t.ov.runtime.host.passivate(Infinity);
+    expect((await t.ov.workspace('acme').jobs.get(job.id)).metadata).toEqual(metadata);
+    const ov = await t.reopen();
+    expect((await ov.workspace('acme').jobs.get(job.id)).metadata).toEqual(metadata);
+  });
+
   it('passivates on its own after passivateAfterMs', async () => {
     t = await openTestOverseer({ passivateAfterMs: 100 });
     await t.ov.workspace('acme').jobs.submit({ title: 'x' });
