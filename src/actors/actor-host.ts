@@ -15,7 +15,7 @@ import { actorKey, type LiveActor } from './live-actor.ts';
 import { MachineRunner, type Inspector } from './machine-runner.ts';
 import { migrateSnapshot, type Migrations } from './migrations.ts';
 import { outboxDone, outboxWrite, pendingOutbox } from './outbox.ts';
-import { Tx, type SendItem, type TxHost } from './tx.ts';
+import { Tx, type LatestWrite, type SendItem, type TxHost } from './tx.ts';
 
 /** What the host stores per actor: the machine version and the persisted snapshot. */
 interface StoredActor {
@@ -286,6 +286,7 @@ export class ActorHost implements TxHost {
       );
     }
     batch.writes.push(...tx.writes);
+    for (const w of tx.latestWrites) writeLatest(batch, w);
     for (const { entry } of tx.touched.values()) {
       if (entry.batchId !== batch.id) {
         entry.batchId = batch.id;
@@ -594,6 +595,20 @@ export class ActorHost implements TxHost {
 
 const dirtyLists = new WeakMap<Batch, LiveActor[]>();
 const countChanges = new WeakMap<Batch, Set<string>>();
+const latestByBatch = new WeakMap<Batch, Map<string, LatestWrite>>();
+
+/** Adds a latest-value write to a batch: the last one per key wins, its value is taken when the batch closes. */
+function writeLatest(batch: Batch, w: LatestWrite): void {
+  let latest = latestByBatch.get(batch);
+  if (!latest) {
+    const map = new Map<string, LatestWrite>();
+    latestByBatch.set(batch, (latest = map));
+    batch.finalizers.push(() => {
+      for (const l of map.values()) batch.writes.push({ db: l.db, key: l.key, value: l.value() });
+    });
+  }
+  latest.set(`${w.db}\u0000${w.key.join('\u0000')}`, w);
+}
 function dirty(batch: Batch): LiveActor[] {
   let list = dirtyLists.get(batch);
   if (!list) dirtyLists.set(batch, (list = []));

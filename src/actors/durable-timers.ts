@@ -27,6 +27,18 @@ export const timerId = (ws: string, kind: string, id: string, name: string): str
 
 const storeKey = (t: TimerEntry): Key => [t.ws, t.due, t.kind, t.id, t.name];
 
+/** Whether two entries of one timer fire at the same time with the same event (flat events compare by value). */
+function sameTimer(a: TimerEntry, b: TimerEntry): boolean {
+  if (a.due !== b.due || a.rearmMs !== b.rearmMs) return false;
+  const keys = Object.keys(a.event);
+  if (keys.length !== Object.keys(b.event).length) return false;
+  for (const k of keys) {
+    const v = a.event[k];
+    if (v !== b.event[k] || (typeof v === 'object' && v !== null)) return false;
+  }
+  return true;
+}
+
 /**
  * Durable timers: entries in the `timers` database keyed (workspace, due, actor, name), all held in memory with a
  * min-heap; one JS timer serves the earliest. Changes become writes of the batch that makes them.
@@ -53,8 +65,10 @@ export class DurableTimers {
     return this.byId.get(timerId(ws, kind, id, name));
   }
 
-  /** Sets (or moves) a timer; returns the writes that make it durable. */
+  /** Sets (or moves) a timer; returns the writes that make it durable (none when it is set just so already). */
   set(entry: TimerEntry): Write[] {
+    const existing = this.byId.get(timerId(entry.ws, entry.kind, entry.id, entry.name));
+    if (existing && sameTimer(existing, entry)) return [];
     const writes = this.cancel(entry.ws, entry.kind, entry.id, entry.name);
     this.byId.set(timerId(entry.ws, entry.kind, entry.id, entry.name), entry);
     this.heap.push(entry);

@@ -6,7 +6,7 @@ import type { JobEvent } from '../machines/job.ts';
 import type { SessionEvent } from '../machines/session.ts';
 import type { WorkerEvent } from '../machines/worker.ts';
 import type { WorkstreamEvent } from '../machines/workstream.ts';
-import type { Write } from '../store/store.ts';
+import type { DbName, Key, Write } from '../store/store.ts';
 import type { TimerEntry } from './durable-timers.ts';
 import type { LiveActor } from './live-actor.ts';
 
@@ -39,6 +39,13 @@ const QUIET_EVENTS = new Set(['HEARTBEAT', 'EXTEND_LEASE', 'ACTIVITY']);
 
 const stateOf = (snapshot: AnyMachineSnapshot): string => snapshot.value as string;
 
+/** See {@link Tx.writeLatest}. */
+export interface LatestWrite {
+  db: DbName;
+  key: Key;
+  value: () => unknown;
+}
+
 /**
  * One command's unit of work (DESIGN §2): finds and creates actors, checks `can()` on all before sending any
  * event, and collects journal records, timer changes and writes. Everything it did to memory is reverted if the
@@ -51,6 +58,8 @@ export class Tx {
   readonly records: PendingRecord[] = [];
   readonly timerOps: TimerOp[] = [];
   readonly writes: Write[] = [];
+  /** Writes of a value that only its latest state matters for: one per key and batch, taken when it closes. */
+  readonly latestWrites: LatestWrite[] = [];
   readonly afterDurable: (() => void)[] = [];
   /** Runs right after the unit merged into its batch (wakes parked claimers into the same batch). */
   readonly afterMerge: (() => void)[] = [];
@@ -71,7 +80,9 @@ export class Tx {
 
   /** Whether this unit of work changed anything that must be committed. */
   get changed(): boolean {
-    return this.touched.size > 0 || this.timerOps.length > 0 || this.writes.length > 0;
+    return (
+      this.touched.size > 0 || this.timerOps.length > 0 || this.writes.length > 0 || this.latestWrites.length > 0
+    );
   }
 
   mint(prefix: IdPrefix): string {
@@ -178,6 +189,14 @@ export class Tx {
   /** Adds a raw write to the batch (the idempotency record, ledger rows). */
   write(w: Write): void {
     this.writes.push(w);
+  }
+
+  /**
+   * Writes `value()` under `key` once per batch, when the batch closes (a counter many units of one batch move,
+   * such as the fencing token): the batch commits its latest value, not one write per unit.
+   */
+  writeLatest(db: DbName, key: Key, value: () => unknown): void {
+    this.latestWrites.push({ db, key, value });
   }
 
   /** Runs after the batch holding this unit is durable. */

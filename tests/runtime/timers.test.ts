@@ -8,6 +8,7 @@ import { simulatedClock, tempDataDir, type TempDataDir, type TestClock } from '.
 import type { JournalRecord } from '../../src/contracts/journal.ts';
 import type { WorkspaceClient } from '../../src/api/workspace-client.ts';
 import { MAX_TIMER_DELAY_MS } from '../../src/core/clock.ts';
+import { MAX_WAIT_MS } from '../../src/contracts/queue.ts';
 
 const H = 10_000; // heartbeat timeout
 const I = 20_000; // session idle limit
@@ -121,6 +122,18 @@ class World {
     await this.ov.close();
     this.dir.remove();
   }
+}
+
+/** Counts the heartbeat-timer writes the runtime commits from now on. */
+function spyTimerWrites(w: World): { heartbeat: () => number } {
+  const store = w.ov.runtime.host.store;
+  const commit = store.commit.bind(store);
+  let heartbeat = 0;
+  vi.spyOn(store, 'commit').mockImplementation((writes) => {
+    heartbeat += writes.filter((x) => x.db === 'timers' && x.key.at(-1) === 'heartbeat').length;
+    return commit(writes);
+  });
+  return { heartbeat: () => heartbeat };
 }
 
 let world: World | undefined;
@@ -242,6 +255,45 @@ describe('the heartbeat deadline', () => {
     await world.advanceTo(H + 3_000);
     await world.advance(10 * H);
     expect(await world.fired()).toEqual([offline(a.id, H), offline(b.id, H + 3_000)]);
+  });
+
+  it('a claim moves it to the whole second after claim + timeout + the longest wait, writing only when it moves', async () => {
+    world = await World.open();
+    const w = await world.ws.workers.register({ name: 'w' });
+    await world.ws.jobs.submitMany([{ title: 'a' }, { title: 'b' }, { title: 'c' }]);
+    const timerWrites = spyTimerWrites(world);
+    const roundedUp = (at: number) => Math.ceil((world!.t0 + at + H + MAX_WAIT_MS) / 1000) * 1000 - world!.t0;
+
+    await world.advanceTo(250);
+    const first = await world.ws.queue.claim({ workerId: w.id });
+    expect(world.due('worker', w.id, 'heartbeat')).toBe(roundedUp(250));
+    const moved = timerWrites.heartbeat();
+
+    // Within the same second the deadline stays where it is: the heartbeat timer is not written again.
+    await world.advanceTo(600);
+    const second = await world.ws.queue.complete({
+      jobId: first.job!.id,
+      leaseToken: first.lease!.token,
+      claimNext: true,
+    });
+    expect(world.due('worker', w.id, 'heartbeat')).toBe(roundedUp(250));
+    expect(timerWrites.heartbeat()).toBe(moved);
+
+    // A second later it moves again (one delete and one put).
+    await world.advanceTo(1_700);
+    await world.ws.queue.complete({
+      jobId: second.next!.job!.id,
+      leaseToken: second.next!.lease!.token,
+      claimNext: true,
+    });
+    expect(world.due('worker', w.id, 'heartbeat')).toBe(roundedUp(1_700));
+    expect(timerWrites.heartbeat()).toBe(moved + 2);
+
+    // The worker then falls silent: it goes OFFLINE at that deadline, not before.
+    await world.advanceTo(roundedUp(1_700) - 1);
+    expect(await world.status('worker', w.id)).not.toBe('OFFLINE');
+    await world.advanceTo(roundedUp(1_700));
+    expect(await world.status('worker', w.id)).toBe('OFFLINE');
   });
 
   it('fires both at the jump target when one increment passes both deadlines', async () => {

@@ -158,6 +158,24 @@ describe('fencing tokens', () => {
     expect(new Set(tokens).size).toBe(tokens.length);
   }, 120_000);
 
+  it('claims that share one commit persist the newest token: after a restart tokens keep increasing', async () => {
+    t = await open(simulatedClock());
+    let ws = t.ov.workspace('fence');
+    const workers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => ws.workers.register({ name: `w${i}` })),
+    );
+    await ws.jobs.submitMany(Array.from({ length: 20 }, (_, i) => ({ title: `j${i}` })));
+    const batch = t.ov.runtime.host.pipeline.latestId;
+    const claims = await Promise.all(workers.map((w) => ws.queue.claim({ workerId: w.id })));
+    // All ten claims merged into one batch (one commit, one write of the fencing token).
+    expect(t.ov.runtime.host.pipeline.latestId).toBe(batch + 1);
+    const tokens = claims.map((c) => Number(c.lease!.token));
+    expect(new Set(tokens).size).toBe(10);
+    ws = (await t.reopen()).workspace('fence');
+    const again = await ws.queue.claim({ workerId: (await ws.workers.register({ name: 'late' })).id });
+    expect(Number(again.lease!.token)).toBeGreaterThan(Math.max(...tokens));
+  });
+
   it('after TERMINATE the old token heartbeats `terminate`; the next holder completes', async () => {
     const clock = simulatedClock();
     t = await open(clock);

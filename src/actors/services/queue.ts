@@ -42,13 +42,14 @@ export function claim(tx: Tx, env: ServiceEnv, workerId: string): ClaimAnswer {
     );
   }
   const capabilities = (worker.context as WorkerContext).capabilities;
-  // A claim is a sign of life: a worker parked in a long-poll must not go OFFLINE meanwhile.
+  // A claim is a sign of life: a worker parked in a long-poll must not go OFFLINE meanwhile. The deadline is
+  // rounded up to the second, so a worker claiming many times a second moves its timer (two writes) once.
   const beat = env.settings.heartbeatTimeoutMs;
   tx.setTimer(
     'worker',
     workerId,
     HEARTBEAT_TIMER,
-    tx.now + beat + MAX_WAIT_MS,
+    Math.ceil((tx.now + beat + MAX_WAIT_MS) / 1000) * 1000,
     { type: 'HEARTBEAT_TIMEOUT' },
     beat,
   );
@@ -83,7 +84,7 @@ export function claim(tx: Tx, env: ServiceEnv, workerId: string): ClaimAnswer {
     const change = work.ledger.allocate(request);
     tx.write(change.write);
     tx.onRevert(change.undo);
-    tx.write({ db: 'meta', key: ['fence', tx.ws], value: work.fence });
+    tx.writeLatest('meta', ['fence', tx.ws], () => work.fence);
     armLease(tx, entry.jobId, token, expiresAt, c.spec.leaseSeconds);
     if (c.spec.execution.timeoutSeconds !== undefined) {
       tx.setTimer('job', entry.jobId, JOB_TIMEOUT_TIMER, tx.now + c.spec.execution.timeoutSeconds * 1000, {
