@@ -184,6 +184,10 @@ export class ActorHost implements TxHost {
     return entry;
   }
 
+  accepts(entry: LiveActor, event: EventObject): boolean {
+    return this.runner.can(entry, event);
+  }
+
   step(entry: LiveActor, event: EventObject): AnyMachineSnapshot {
     return this.runner.send(entry, event);
   }

@@ -64,13 +64,20 @@ export class CommitPipeline {
       if (this.deferred.length > 0) {
         this.open.writes.push(...this.deferred);
         this.deferred = [];
+        // They ride along with this batch: no commit of their own is needed for them.
+        if (this.deferredTimer) clearTimeout(this.deferredTimer);
+        this.deferredTimer = null;
       }
     }
     this.schedule();
     return this.open;
   }
 
-  /** Writes that may wait for the next batch (housekeeping such as marking outbox entries done). */
+  /**
+   * Writes that may wait for the next batch (housekeeping such as marking outbox entries done). They join the next
+   * batch that opens; only when none opens within 50 ms do they get a commit of their own, so that steady traffic
+   * one command at a time never waits behind a housekeeping commit.
+   */
   defer(writes: Write[]): void {
     if (this.open) {
       this.open.writes.push(...writes);

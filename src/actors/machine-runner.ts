@@ -74,6 +74,12 @@ export class MachineRunner {
     return entry(key, ws, kind, id, snapshot, null, now);
   }
 
+  /** Whether the entity accepts the event now (what `snapshot.can(event)` answers). */
+  can(live: LiveActor, event: EventObject): boolean {
+    const flat = live.actor ? undefined : this.flat[live.kind];
+    return flat && flat.owns(live.snapshot) ? flat.can(live.snapshot, event) : live.snapshot.can(event);
+  }
+
   /** Sends an event (the caller checked `can`); returns the new snapshot, or throws what an action threw. */
   send(live: LiveActor, event: EventObject): AnyMachineSnapshot {
     let next: AnyMachineSnapshot;

@@ -14,6 +14,8 @@ import type { LiveActor } from './live-actor.ts';
 export interface TxHost {
   load(ws: string, kind: EntityKind, id: string): LiveActor | undefined;
   spawn(ws: string, kind: EntityKind, id: string, input: unknown): LiveActor;
+  /** Whether the actor accepts the event now (what `snapshot.can(event)` answers). */
+  accepts(entry: LiveActor, event: EventObject): boolean;
   /** Sends an event to an actor that accepts it; returns its new snapshot, or throws what an action threw. */
   step(entry: LiveActor, event: EventObject): AnyMachineSnapshot;
   revert(entry: LiveActor, before: AnyMachineSnapshot | null): void;
@@ -81,7 +83,10 @@ export class Tx {
   /** Whether this unit of work changed anything that must be committed. */
   get changed(): boolean {
     return (
-      this.touched.size > 0 || this.timerOps.length > 0 || this.writes.length > 0 || this.latestWrites.length > 0
+      this.touched.size > 0 ||
+      this.timerOps.length > 0 ||
+      this.writes.length > 0 ||
+      this.latestWrites.length > 0
     );
   }
 
@@ -113,7 +118,8 @@ export class Tx {
 
   /** Whether the actor would accept the event now. */
   can(kind: EntityKind, id: string, event: EventObject): boolean {
-    return this.get(kind, id).can(event);
+    this.get(kind, id); // answers NOT_FOUND
+    return this.host.accepts(this.entry(kind, id)!, event);
   }
 
   /** Creates a new top-level actor and journals its first state. */
@@ -148,7 +154,7 @@ export class Tx {
     entries.forEach((entry, i) => {
       const item = items[i]!;
       const snapshot = entry.snapshot;
-      if (!snapshot.can(item.event)) {
+      if (!this.host.accepts(entry, item.event)) {
         throw new OverseerError(
           'INVALID_STATE_TRANSITION',
           `The ${item.kind} ${item.id} is ${stateOf(snapshot)}; it does not accept ${item.event.type}.`,
