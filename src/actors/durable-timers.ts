@@ -68,7 +68,8 @@ export class DurableTimers {
   /** Sets (or moves) a timer; returns the writes that make it durable (none when it is set just so already). */
   set(entry: TimerEntry): Write[] {
     const existing = this.byId.get(timerId(entry.ws, entry.kind, entry.id, entry.name));
-    if (existing && sameTimer(existing, entry)) return [];
+    // Only a deadline still ahead can be left as it is: one that fell due has left the heap.
+    if (existing && sameTimer(existing, entry) && existing.due > this.clock.now()) return [];
     const writes = this.cancel(entry.ws, entry.kind, entry.id, entry.name);
     this.byId.set(timerId(entry.ws, entry.kind, entry.id, entry.name), entry);
     this.heap.push(entry);
