@@ -43,7 +43,6 @@ interface CompiledState {
   nodes: AnyStateNode[];
   /** The active nodes in the order XState's `restoreSnapshot` lists them. */
   restoredNodes: AnyStateNode[];
-  tags: string[];
   on: Map<string, CompiledTransition[]>;
 }
 
@@ -61,6 +60,9 @@ export interface StepScope {
   self: unknown;
   system: unknown;
 }
+
+const NO_CONTEXT =
+  'Cannot assign to undefined `context`. Ensure that `context` is defined in the machine config.';
 
 const noSpawn = (): never => {
   throw new Error('Machines of the host may not spawn actors.');
@@ -93,6 +95,8 @@ export class FlatMachine {
   private readonly contextFactory:
     ((args: { spawn: unknown; input: unknown; self: unknown }) => unknown) | null;
   private readonly staticContext: unknown;
+  /** Whether any state has tags (XState lists them in the order of the active nodes). */
+  private readonly tagged: boolean;
 
   constructor(
     machine: AnyStateMachine,
@@ -118,6 +122,7 @@ export class FlatMachine {
     const context = (machine.config as { context?: unknown }).context;
     this.contextFactory = typeof context === 'function' ? (context as never) : null;
     this.staticContext = typeof context !== 'function' && context ? context : {};
+    this.tagged = [machine.root, ...Object.values(machine.root.states)].some((n) => n.tags.length > 0);
   }
 
   /** The initial snapshot for `input` (what `machine.getInitialSnapshot` computes); throws what the context threw. */
@@ -140,8 +145,12 @@ export class FlatMachine {
     const state = this.stateOf(snapshot);
     const t = this.select(state, snapshot, event);
     if (!t) return snapshot;
+    const stays = t.target === null || t.target === state;
+    // No assign and no move: XState hands back the very same snapshot.
+    if (stays && t.assigns.length === 0) return snapshot;
     let context = snapshot.context as Record<string, unknown>;
     for (const a of t.assigns) {
+      if (!context) throw new Error(NO_CONTEXT);
       const args: AssignArgs = {
         context,
         event,
@@ -155,11 +164,12 @@ export class FlatMachine {
           : a.params
         : undefined;
       let partial: unknown;
-      if (typeof a.assignment === 'function') partial = a.assignment(args, params);
+      const assignment = a.assignment; // called as a plain function, as XState calls it
+      if (typeof assignment === 'function') partial = assignment(args, params);
       else {
         const update: Record<string, unknown> = {};
-        for (const key of Object.keys(a.assignment)) {
-          const prop = a.assignment[key];
+        for (const key of Object.keys(assignment)) {
+          const prop = assignment[key];
           update[key] = typeof prop === 'function' ? (prop as Assigner)(args, params) : prop;
         }
         partial = update;
@@ -176,7 +186,7 @@ export class FlatMachine {
       snapshot.historyValue as Record<string, unknown>,
       snapshot.output,
       snapshot.error,
-      t.target === null ? (snapshot._nodes as AnyStateNode[]) : undefined,
+      stays ? (snapshot._nodes as AnyStateNode[]) : undefined,
     );
   }
 
@@ -200,7 +210,8 @@ export class FlatMachine {
     if (typeof p.value !== 'string') return null;
     const state = this.states.get(p.value);
     if (!state) return null;
-    if (p.children && Object.keys(p.children).length > 0) return null;
+    // Anything else (children, history, a malformed form) goes to XState, which restores or rejects it.
+    if (!p.children || typeof p.children !== 'object' || Object.keys(p.children).length > 0) return null;
     if (p.historyValue && Object.keys(p.historyValue).length > 0) return null;
     return this.make(p.status, p.context, state, {}, {}, p.output, p.error, state.restoredNodes);
   }
@@ -219,7 +230,9 @@ export class FlatMachine {
   }
 
   /** Whether this snapshot can be stepped here (no children, no history: what this machine's snapshots are). */
-  owns(snapshot: AnyMachineSnapshot): boolean {
+  owns(snapshot: AnyMachineSnapshot, event?: EventObject): boolean {
+    // XState's reserved events (stop, init, actor errors) keep their special meaning there.
+    if (event && event.type.startsWith('xstate.')) return false;
     return (
       snapshot.machine === this.machine &&
       typeof snapshot.value === 'string' &&
@@ -252,7 +265,8 @@ export class FlatMachine {
             ? (t.guardParams as (x: unknown) => unknown)({ context, event })
             : t.guardParams
           : undefined;
-        passed = t.guard({ context, event }, params);
+        const guard = t.guard; // called as a plain function, as XState calls it
+        passed = guard({ context, event }, params);
       } catch (err) {
         const name = t.guardName ? `'${t.guardName}' ` : '';
         throw new Error(
@@ -277,15 +291,16 @@ export class FlatMachine {
     nodes?: AnyStateNode[],
   ): AnyMachineSnapshot {
     const m = this.methods;
+    const active = nodes ?? state.nodes;
     return {
       status,
       output,
       error,
       machine: this.machine,
       context,
-      _nodes: nodes ?? state.nodes,
+      _nodes: active,
       value: state.name,
-      tags: new Set(state.tags),
+      tags: this.tagged ? new Set(active.flatMap((n) => n.tags)) : new Set<string>(),
       children,
       historyValue,
       matches: m.matches,
@@ -310,6 +325,7 @@ export function flatMachineObstacle(machine: AnyStateMachine): string | null {
   if (root.output !== undefined) return 'the machine has an output';
   if (root.initial.actions.length > 0) return 'the initial transition has actions';
   if (root.initial.target.length !== 1) return 'the initial transition does not have one target';
+  if (root.initial.target[0]!.type === 'final') return 'the initial state is final';
   for (const node of [root, ...Object.values(root.states)]) {
     if (node.entry.length > 0 || node.exit.length > 0) return `${node.id} has entry or exit actions`;
     if (node.invoke.length > 0) return `${node.id} invokes actors`;
@@ -317,8 +333,12 @@ export function flatMachineObstacle(machine: AnyStateMachine): string | null {
     if (node.always?.length) return `${node.id} has eventless transitions`;
     if (node !== root && node.type !== 'atomic' && node.type !== 'final') return `${node.id} is not atomic`;
     if (node === root && node.transitions.size > 0) return 'the root has transitions';
+    if (node.type === 'final' && node.transitions.size > 0) return `${node.id} is final but has transitions`;
+    if (node !== root && (node as { output?: unknown }).output !== undefined)
+      return `${node.id} has an output`;
     for (const [type, list] of node.transitions) {
       if (type.includes('*')) return `${node.id} has a wildcard transition`;
+      if (type.startsWith('xstate.')) return `${node.id} handles the reserved event ${type}`;
       for (const t of list) {
         if (t.reenter) return `${node.id} has a re-entering transition`;
         if (t.target && t.target.some((n) => n.parent !== root)) return `${node.id} targets a nested state`;
@@ -346,7 +366,6 @@ export function compileFlatMachine(machine: AnyStateMachine, scope: StepScope): 
       restoredNodes: (
         machine.resolveState({ value: name, context: {} }) as unknown as { _nodes: AnyStateNode[] }
       )._nodes,
-      tags: [...root.tags, ...node.tags],
       on: new Map(),
     });
   }

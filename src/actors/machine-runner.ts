@@ -34,7 +34,8 @@ export type Inspector = Observer<InspectionEvent> | ((event: InspectionEvent) =>
  * Without `inspect`, a machine inside the flat, assign-only subset is stepped by its compiled form
  * (`flat-machine.ts`: the same snapshots as XState's `transition`, about ten times cheaper); any other machine, or
  * a snapshot that is not of that form, goes through XState's own functions. Snapshots are persisted by the compiled
- * form in both modes, so user data in a context is never taken for an actor reference.
+ * form in both modes, so user data in a context is never rewritten into an actor reference on its way to disk;
+ * with `inspect`, restoring is XState's own, which still revives objects shaped `{ xstate$$type: 1, id }`.
  */
 export class MachineRunner {
   private readonly scope: MachineScope;
@@ -77,7 +78,9 @@ export class MachineRunner {
   /** Whether the entity accepts the event now (what `snapshot.can(event)` answers). */
   can(live: LiveActor, event: EventObject): boolean {
     const flat = live.actor ? undefined : this.flat[live.kind];
-    return flat && flat.owns(live.snapshot) ? flat.can(live.snapshot, event) : live.snapshot.can(event);
+    return flat && flat.owns(live.snapshot, event)
+      ? flat.can(live.snapshot, event)
+      : live.snapshot.can(event);
   }
 
   /** Sends an event (the caller checked `can`); returns the new snapshot, or throws what an action threw. */
@@ -90,7 +93,7 @@ export class MachineRunner {
     } else {
       const flat = this.flat[live.kind];
       next =
-        flat && flat.owns(live.snapshot)
+        flat && flat.owns(live.snapshot, event)
           ? flat.transition(live.snapshot, event)
           : (machines[live.kind].machine.transition(live.snapshot, event, this.scope) as AnyMachineSnapshot);
     }

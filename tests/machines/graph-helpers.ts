@@ -296,6 +296,7 @@ function anatomy(snapshot: AnyMachineSnapshot): Record<string, unknown> {
     status: s.status,
     value: s.value,
     context: s.context,
+    contextInOrder: ordered(s.context),
     output: s.output,
     error: s.error,
     children: s.children,
@@ -322,6 +323,7 @@ export function compiled(machine: AnyStateMachine): FlatMachine {
 export function checkCompiledAgrees<M extends AnyStateMachine>(explored: Explored<M>): void {
   const { machine, events, states, input } = explored;
   const flat = compiled(machine);
+  const xScope = (createActor(machine) as unknown as { _actorScope: never })._actorScope;
   const samePersisted = (a: AnyMachineSnapshot, b: AnyMachineSnapshot, where: string) =>
     expect(ordered(flat.persist(a)), where).toEqual(ordered(machine.getPersistedSnapshot(b)));
   const [xInitial] = initialTransition(machine, input);
@@ -333,12 +335,7 @@ export function checkCompiledAgrees<M extends AnyStateMachine>(explored: Explore
     const restored = flat.restore(persisted)!;
     expect(restored, describeState(s)).not.toBeNull();
     expect(anatomy(restored), `restore ${describeState(s)}`).toEqual(
-      anatomy(
-        machine.restoreSnapshot(
-          persisted as never,
-          (createActor(machine) as unknown as { _actorScope: never })._actorScope,
-        ),
-      ),
+      anatomy(machine.restoreSnapshot(persisted as never, xScope)),
     );
     samePersisted(restored, s.snapshot, describeState(s));
     expect(flat.owns(s.snapshot), describeState(s)).toBe(true);
@@ -354,7 +351,15 @@ export function checkCompiledAgrees<M extends AnyStateMachine>(explored: Explore
         const got = flat.transition(from, event);
         expect(anatomy(got), where).toEqual(anatomy(expected));
         samePersisted(got, expected, where);
-        if (expected === from) expect(got, `unchanged: ${where}`).toBe(from);
+        if (expected === from) {
+          expect(got, `unchanged: ${where}`).toBe(from);
+          continue;
+        }
+        // Restored from the compiled machine's own persisted form, too.
+        const again = flat.restore(flat.persist(got))!;
+        expect(anatomy(again), `restore after ${where}`).toEqual(
+          anatomy(machine.restoreSnapshot(machine.getPersistedSnapshot(expected) as never, xScope)),
+        );
       }
     }
   }
