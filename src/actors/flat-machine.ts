@@ -229,9 +229,12 @@ export class FlatMachine {
     };
   }
 
-  /** Whether this snapshot can be stepped here (no children, no history: what this machine's snapshots are). */
+  /**
+   * Whether this snapshot (and event) can be stepped here: a snapshot of this machine without children or history,
+   * and an event of the machine's own — XState's reserved `xstate.*` events (stop, init, actor errors) go to XState,
+   * which gives them their special meaning.
+   */
   owns(snapshot: AnyMachineSnapshot, event?: EventObject): boolean {
-    // XState's reserved events (stop, init, actor errors) keep their special meaning there.
     if (event && event.type.startsWith('xstate.')) return false;
     return (
       snapshot.machine === this.machine &&
