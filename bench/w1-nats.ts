@@ -22,7 +22,7 @@ import { createToken } from '../src/api/auth.ts';
 import { serve, type RunningServer } from '../src/cli/serve.ts';
 import { startNatsServer } from '../src/testing.ts';
 import { startChild } from './child.ts';
-import { enqueueW1 } from './w1-workload.ts';
+import { CompletionLedger, enqueueW1, everyJobOnce } from './w1-workload.ts';
 import { benchArgs, load1, progress, report, round, script, size, spread, tempDir } from './lib.ts';
 
 const { mode } = benchArgs();
@@ -66,22 +66,6 @@ function startConsumer(i: number, url: string, token: string): Promise<Consumer>
   });
 }
 
-/** Every acknowledged complete, per job. */
-class Ledger {
-  readonly completes = new Map<string, number>();
-  count = 0;
-  errors = 0;
-  record(jobIds: readonly string[]): void {
-    for (const id of jobIds) this.completes.set(id, (this.completes.get(id) ?? 0) + 1);
-    this.count += jobIds.length;
-  }
-  get duplicates(): number {
-    let d = 0;
-    for (const c of this.completes.values()) if (c > 1) d += c - 1;
-    return d;
-  }
-}
-
 /** What a drain measured: jobs/s, and CPU µs per job of the data node's process and of the consumers together. */
 interface Drained {
   perSec: number;
@@ -94,7 +78,7 @@ async function drain(
   node: RunningServer,
   consumers: Consumer[],
   perProc: number,
-  ledger: Ledger,
+  ledger: CompletionLedger,
 ): Promise<Drained> {
   await Promise.all(consumers.map((c) => c.ask({ type: 'register', count: perProc })));
   const host = node.ov!.runtime.host;
@@ -108,7 +92,7 @@ async function drain(
   const cpu = process.cpuUsage(c0);
   let consumersCpuUs = 0;
   for (const a of answers) {
-    ledger.record(a.completed ?? []);
+    ledger.record(...(a.completed ?? []));
     ledger.errors += a.errors ?? 0;
     consumersCpuUs += a.cpuUs ?? 0;
     if (a.firstError) progress(`w1-nats: a consumer failed: ${a.firstError}`);
@@ -138,7 +122,7 @@ async function run(r: number, natsUrl: string, consumers: Consumer[]): Promise<R
   try {
     const ws = node.ov!.workspace(WS);
     const host = node.ov!.runtime.host;
-    const ledger = new Ledger();
+    const ledger = new CompletionLedger();
     let submitted = 0;
 
     await enqueueW1(ws, WARMUP, 7, BATCH);
@@ -160,21 +144,7 @@ async function run(r: number, natsUrl: string, consumers: Consumer[]): Promise<R
       );
     }
 
-    const stats = await ws.queue.stats();
-    const depth = Object.values(stats.depth).reduce((a, b) => a + b, 0);
-    const others = Object.entries(stats.jobs).filter(([k, v]) => k !== 'COMPLETED' && v > 0);
-    const exactlyOnce =
-      stats.jobs['COMPLETED'] === submitted &&
-      others.length === 0 &&
-      depth === 0 &&
-      ledger.count === submitted &&
-      ledger.completes.size === submitted &&
-      ledger.duplicates === 0;
-    if (!exactlyOnce)
-      progress(
-        `w1-nats ${mode}: CHECK FAILED: submitted ${submitted}, stats ${JSON.stringify(stats)}, ` +
-          `completes ${ledger.count} of ${ledger.completes.size} jobs, duplicates ${ledger.duplicates}`,
-      );
+    const exactlyOnce = await everyJobOnce(ws, submitted, ledger, `w1-nats ${mode}`);
     return {
       drain: rates,
       enqueuePerSec: enqueueRates.reduce((a, b) => a + b, 0) / enqueueRates.length,

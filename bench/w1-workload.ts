@@ -1,17 +1,7 @@
 /** The W1 job mix, shared by bench/w1.ts and bench/w1-nats.ts: the same jobs in the same order every run. */
 import type { JobSubmitInput, Priority, WorkspaceClient } from '../src/index.ts';
-
-/** mulberry32: a small seeded PRNG, so every run enqueues the same order. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from '../tests/support/prng.ts';
+import { progress } from './lib.ts';
 
 /** `n` priorities, 20 % high, 60 % normal, 20 % low, shuffled (Fisher–Yates) with a seeded PRNG. */
 export function priorities(n: number, seed: number): Priority[] {
@@ -57,4 +47,48 @@ export async function enqueueW1(
   }
   await prev;
   return (n / (performance.now() - t0)) * 1000;
+}
+
+/** Every acknowledged complete, per job: what the consumers saw. */
+export class CompletionLedger {
+  readonly completes = new Map<string, number>();
+  count = 0;
+  errors = 0;
+  record(...jobIds: string[]): void {
+    for (const id of jobIds) this.completes.set(id, (this.completes.get(id) ?? 0) + 1);
+    this.count += jobIds.length;
+  }
+  get duplicates(): number {
+    let d = 0;
+    for (const c of this.completes.values()) if (c > 1) d += c - 1;
+    return d;
+  }
+}
+
+/**
+ * Whether every job submitted ended COMPLETED and was completed exactly once, with nothing left queued; prints
+ * what differs when not.
+ */
+export async function everyJobOnce(
+  ws: WorkspaceClient,
+  submitted: number,
+  ledger: CompletionLedger,
+  label: string,
+): Promise<boolean> {
+  const stats = await ws.queue.stats();
+  const depth = Object.values(stats.depth).reduce((a, b) => a + b, 0);
+  const others = Object.entries(stats.jobs).filter(([k, v]) => k !== 'COMPLETED' && v > 0);
+  const ok =
+    stats.jobs['COMPLETED'] === submitted &&
+    others.length === 0 &&
+    depth === 0 &&
+    ledger.count === submitted &&
+    ledger.completes.size === submitted &&
+    ledger.duplicates === 0;
+  if (!ok)
+    progress(
+      `${label}: CHECK FAILED: submitted ${submitted}, stats ${JSON.stringify(stats)}, ` +
+        `completes ${ledger.count} of ${ledger.completes.size} jobs, duplicates ${ledger.duplicates}`,
+    );
+  return ok;
 }

@@ -13,7 +13,7 @@
  * Reports the medians.
  */
 import type { WorkspaceClient } from '../src/index.ts';
-import { enqueueW1, priorities, w1Input } from './w1-workload.ts';
+import { CompletionLedger, enqueueW1, everyJobOnce, priorities, w1Input } from './w1-workload.ts';
 import {
   benchArgs,
   latency,
@@ -42,23 +42,8 @@ const LATENCY_CONSUMERS = 8;
 const RUNS = size('RUNS', 3, 1);
 const WARMUP = size('W1_WARMUP', 2_000, 500);
 
-/** What the consumers saw: how many completes each job got. */
-class Ledger {
-  readonly completes = new Map<string, number>();
-  count = 0;
-  record(jobId: string): void {
-    this.completes.set(jobId, (this.completes.get(jobId) ?? 0) + 1);
-    this.count++;
-  }
-  get duplicates(): number {
-    let d = 0;
-    for (const c of this.completes.values()) if (c > 1) d += c - 1;
-    return d;
-  }
-}
-
 /** One consumer: claim, then complete with claimNext until the answer carries no next job. */
-async function drainLoop(ws: WorkspaceClient, workerId: string, ledger: Ledger): Promise<void> {
+async function drainLoop(ws: WorkspaceClient, workerId: string, ledger: CompletionLedger): Promise<void> {
   let answer = await ws.queue.claim({ workerId });
   while (answer.job && answer.lease) {
     const jobId = answer.job.id;
@@ -69,7 +54,7 @@ async function drainLoop(ws: WorkspaceClient, workerId: string, ledger: Ledger):
 }
 
 /** C consumers drain the queue; answers jobs/s (first claim to last complete). */
-async function drain(ws: WorkspaceClient, workers: string[], ledger: Ledger): Promise<number> {
+async function drain(ws: WorkspaceClient, workers: string[], ledger: CompletionLedger): Promise<number> {
   const before = ledger.count;
   const t0 = performance.now();
   await Promise.all(workers.map((w) => drainLoop(ws, w, ledger)));
@@ -83,7 +68,7 @@ async function drain(ws: WorkspaceClient, workers: string[], ledger: Ledger): Pr
 async function steady(
   ws: WorkspaceClient,
   workers: string[],
-  ledger: Ledger,
+  ledger: CompletionLedger,
   seed: number,
   rate: number,
   seconds: number,
@@ -169,7 +154,7 @@ async function run(r: number): Promise<Run> {
           Array.from({ length: n }, (_, i) => ws.workers.register({ name: `w1-${phase}-${i}` })),
         )
       ).map((w) => w.id);
-    const ledger = new Ledger();
+    const ledger = new CompletionLedger();
     let submitted = 0;
 
     // Warm-up (JIT, LMDB map): a small enqueue and drain, not measured.
@@ -219,22 +204,7 @@ async function run(r: number): Promise<Run> {
         `max ${l.max.toFixed(1)} ms (load ${load1()})`,
     );
 
-    const stats = await ws.queue.stats();
-    const depth = Object.values(stats.depth).reduce((a, b) => a + b, 0);
-    const others = Object.entries(stats.jobs).filter(([k, v]) => k !== 'COMPLETED' && v > 0);
-    const exactlyOnce =
-      stats.jobs['COMPLETED'] === submitted &&
-      others.length === 0 &&
-      depth === 0 &&
-      ledger.count === submitted &&
-      ledger.completes.size === submitted &&
-      ledger.duplicates === 0;
-    if (!exactlyOnce) {
-      progress(
-        `w1 ${mode}: CHECK FAILED: submitted ${submitted}, stats ${JSON.stringify(stats)}, ` +
-          `completes ${ledger.count} of ${ledger.completes.size} jobs, duplicates ${ledger.duplicates}`,
-      );
-    }
+    const exactlyOnce = await everyJobOnce(ws, submitted, ledger, `w1 ${mode}`);
     return {
       enqueuePerSec: enqueueRates.reduce((a, b) => a + b, 0) / enqueueRates.length,
       drain: drainRates,

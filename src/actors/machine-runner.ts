@@ -77,10 +77,8 @@ export class MachineRunner {
 
   /** Whether the entity accepts the event now (what `snapshot.can(event)` answers). */
   can(live: LiveActor, event: EventObject): boolean {
-    const flat = live.actor ? undefined : this.flat[live.kind];
-    return flat && flat.owns(live.snapshot, event)
-      ? flat.can(live.snapshot, event)
-      : live.snapshot.can(event);
+    const flat = live.actor ? undefined : this.compiled(live.kind, live.snapshot, event);
+    return flat ? flat.can(live.snapshot, event) : live.snapshot.can(event);
   }
 
   /** Sends an event (the caller checked `can`); returns the new snapshot, or throws what an action threw. */
@@ -91,11 +89,10 @@ export class MachineRunner {
       next = live.actor.getSnapshot();
       if (next.status === 'error') throw next.error;
     } else {
-      const flat = this.flat[live.kind];
-      next =
-        flat && flat.owns(live.snapshot, event)
-          ? flat.transition(live.snapshot, event)
-          : (machines[live.kind].machine.transition(live.snapshot, event, this.scope) as AnyMachineSnapshot);
+      const flat = this.compiled(live.kind, live.snapshot, event);
+      next = flat
+        ? flat.transition(live.snapshot, event)
+        : (machines[live.kind].machine.transition(live.snapshot, event, this.scope) as AnyMachineSnapshot);
     }
     live.snapshot = next;
     return next;
@@ -124,9 +121,18 @@ export class MachineRunner {
   }
 
   private persisted(kind: EntityKind, snapshot: AnyMachineSnapshot): unknown {
+    const flat = this.compiled(kind, snapshot);
+    return flat ? flat.persist(snapshot) : machines[kind].machine.getPersistedSnapshot(snapshot);
+  }
+
+  /** The compiled machine that steps this snapshot (and event), if there is one. */
+  private compiled(
+    kind: EntityKind,
+    snapshot: AnyMachineSnapshot,
+    event?: EventObject,
+  ): FlatMachine | undefined {
     const flat = this.flat[kind];
-    if (flat && flat.owns(snapshot)) return flat.persist(snapshot);
-    return machines[kind].machine.getPersistedSnapshot(snapshot);
+    return flat?.owns(snapshot, event) ? flat : undefined;
   }
 
   private inspected(

@@ -1,6 +1,6 @@
 // The compiled subset (src/actors/flat-machine.ts): machines outside it are refused (and then run on XState), and
 // small machines inside it, each using one feature the project's four machines do not, step exactly as XState.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   and,
   assign,
@@ -14,10 +14,10 @@ import {
   spawnChild,
   stateIn,
   type AnyStateMachine,
-  type EventObject,
 } from 'xstate';
 import { flatMachineObstacle } from '../../src/actors/flat-machine.ts';
 import { MachineRunner } from '../../src/actors/machine-runner.ts';
+import { jobMachine } from '../../src/machines/job.ts';
 import { simulatedClock } from '../../src/testing.ts';
 import { checkCompiledAgrees, checkCompiledWalks, explore } from './graph-helpers.ts';
 
@@ -195,14 +195,24 @@ describe('the runner', () => {
     expect(runner.send(live, stop).status).toBe('stopped');
   });
 
-  it('steps a machine outside the compiled subset with XState', () => {
-    // The registry holds only flat machines; a snapshot with children is outside what the compiled form steps.
+  it('steps its own snapshots with the compiled form, and one with children with XState', () => {
     const runner = new MachineRunner(simulatedClock());
-    const live = runner.spawn('k', 'w', 'job', 'j', job, 1);
-    live.snapshot = { ...live.snapshot, children: { x: {} } } as never;
-    expect(runner.can(live, { type: 'ENQUEUE', at: 2, unmetDependencies: 0 } as EventObject)).toBe(true);
-    const next = runner.send(live, { type: 'ENQUEUE', at: 2, unmetDependencies: 0 } as EventObject);
-    expect(next.value).toBe('QUEUED');
-    expect(next.children).toEqual({ x: {} });
+    const xstate = vi.spyOn(jobMachine, 'transition');
+    try {
+      const enqueue = { type: 'ENQUEUE', at: 2, unmetDependencies: 0 };
+      const own = runner.spawn('k', 'w', 'job', 'j', job, 1);
+      expect(runner.send(own, enqueue).value).toBe('QUEUED');
+      expect(xstate).not.toHaveBeenCalled();
+      // The registry holds only flat machines; a snapshot with children is outside what the compiled form steps.
+      const other = runner.spawn('k2', 'w', 'job', 'j2', job, 1);
+      other.snapshot = { ...other.snapshot, children: { x: {} } } as never;
+      expect(runner.can(other, enqueue)).toBe(true);
+      const next = runner.send(other, enqueue);
+      expect(xstate).toHaveBeenCalledTimes(1);
+      expect(next.value).toBe('QUEUED');
+      expect(next.children).toEqual({ x: {} });
+    } finally {
+      xstate.mockRestore();
+    }
   });
 });

@@ -14,6 +14,7 @@
  */
 import { readFileSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { mulberry32 } from './prng.ts';
 import {
   createOverseer,
   type JobSubmitInput,
@@ -51,17 +52,7 @@ export const workerPayload = (key: string): WorkerRegisterInput => ({ name: `${N
 export const keyOfWorkerName = (name: string): string | null =>
   name.startsWith(NAME_PREFIX) ? name.slice(NAME_PREFIX.length) : null;
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** What the parent hands a run: keys to re-send. */
 export interface ResendFile {
