@@ -12,11 +12,14 @@ export const MetadataSchema = z
   .refine((m) => JSON.stringify(m).length <= 64 * 1024, { message: 'metadata is at most 64 KiB serialized' })
   .meta({ id: 'Metadata' });
 
+/** An id of an object addressed by a command. */
+export const IdSchema = z.string().min(1).max(128);
+
 /** Options of every list call. */
 export const ListOptionsSchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().min(1).optional(),
+    cursor: IdSchema.optional(),
   })
   .meta({ id: 'ListOptions' });
 export type ListOptions = z.input<typeof ListOptionsSchema>;
@@ -28,6 +31,3 @@ export interface CommandOptions {
 }
 
 export const IdempotencyKeySchema = z.string().min(1).max(255);
-
-/** An id of an object addressed by a command. */
-export const IdSchema = z.string().min(1).max(128);

@@ -118,7 +118,7 @@ export const JobListSchema = z
     priority: PrioritySchema.optional(),
     parentJobId: IdSchema.optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().min(1).optional(),
+    cursor: IdSchema.optional(),
   })
   .meta({ id: 'JobListQuery' });
 export type JobListQuery = z.input<typeof JobListSchema>;

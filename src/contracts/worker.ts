@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MetadataSchema } from './common.ts';
+import { IdSchema, MetadataSchema } from './common.ts';
 
 export const WorkerStatus = {
   IDLE: 'IDLE',
@@ -58,7 +58,7 @@ export const WorkerListSchema = z
   .object({
     status: WorkerStatusSchema.optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().min(1).optional(),
+    cursor: IdSchema.optional(),
   })
   .meta({ id: 'WorkerListQuery' });
 export type WorkerListQuery = z.input<typeof WorkerListSchema>;

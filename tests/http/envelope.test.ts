@@ -136,6 +136,24 @@ describe('long path ids', () => {
     expectEnvelope(over, 400, 'VALIDATION_FAILED');
   });
 
+  it('a list cursor longer than an id answers VALIDATION_FAILED, not a 500 from the store', async () => {
+    // A cursor is the id of the last item of a page; one past LMDB's key size used to throw in the range scan.
+    for (const url of ['/api/jobs', '/api/supervisor/workers']) {
+      const over = await call(s.app, {
+        method: 'GET',
+        url: `${url}?cursor=${'b'.repeat(20_000)}`,
+        token: all,
+      });
+      expectEnvelope(over, 400, 'VALIDATION_FAILED');
+      const within = await call(s.app, {
+        method: 'GET',
+        url: `${url}?cursor=${'b'.repeat(128)}`,
+        token: all,
+      });
+      expect(within.status, url).toBe(200);
+    }
+  });
+
   it('a path id of 100 characters is a plain 404', async () => {
     expectEnvelope(
       await call(s.app, { method: 'GET', url: `/api/jobs/${'a'.repeat(100)}`, token: all }),
