@@ -43,6 +43,12 @@ export interface Runtime {
   readonly env: ServiceEnv;
   /** Runs one retention pass now. */
   retain(): Promise<RetentionReport>;
+  /**
+   * Ends every parked long-poll now (claims answer `{ job: null }`, allocations `STORAGE_UNAVAILABLE`) and parks
+   * none from then on, so a server closing does not wait out its callers' waits; `close` does this first.
+   */
+  endWaits(): void;
+  /** Ends the waits, commits what is open and closes the store (and the bus it created). */
   close(): Promise<void>;
 }
 
@@ -117,9 +123,11 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
     settings,
     env,
     retain,
+    endWaits: () => work.endWaits(),
     async close() {
       if (closed) return;
       closed = true;
+      work.endWaits();
       if (retentionHandle !== null) clock.clearTimeout(retentionHandle);
       await host.close();
       if (!givenBus) await bus.close();

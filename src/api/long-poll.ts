@@ -42,7 +42,8 @@ function park<W extends { wake: () => void }>(
 
 /**
  * A claim that waits up to `waitMs` for a matching job: it parks (no polling) and is woken by an enqueue of a job
- * it could run, then claims again in the batch of that enqueue. Answers `{ job: null }` when time is up.
+ * it could run, then claims again in the batch of that enqueue. Answers `{ job: null }` when time is up, or at
+ * once when the runtime starts closing (nothing was claimed for it).
  */
 export async function claimWithWait(
   ctx: CommandContext,
@@ -66,7 +67,7 @@ export async function claimWithWait(
       (tx) => {
         const result = claim(tx);
         const remaining = deadline - tx.now;
-        if (result.job === null && remaining > 0) {
+        if (result.job === null && remaining > 0 && !ctx.env.work.closing) {
           // Parked inside the unit of work, so no enqueue can slip between the empty answer and the parking.
           const capabilities = (tx.get('worker', input.workerId).context as WorkerContext).capabilities;
           parked = park(
@@ -81,6 +82,7 @@ export async function claimWithWait(
     );
     if (!parked) return answer;
     await (parked as Parked).promise;
+    if (ctx.env.work.closing) return answer;
   }
 }
 
@@ -96,7 +98,10 @@ export function wakeClaimOf(ctx: CommandContext, workerId: string): void {
   }
 }
 
-/** An allocate that waits up to `waitMs` (FIFO) while what it asks for is busy; `QUOTA_EXCEEDED` when time is up. */
+/**
+ * An allocate that waits up to `waitMs` (FIFO) while what it asks for is busy; `QUOTA_EXCEEDED` when time is up,
+ * `STORAGE_UNAVAILABLE` at once when the runtime starts closing (the job keeps what it held).
+ */
 export async function allocateWithWait(
   ctx: CommandContext,
   input: { jobId: string; waitMs?: number | undefined },
@@ -117,7 +122,7 @@ export async function allocateWithWait(
       },
       (tx) => {
         const remaining = deadline - tx.now;
-        const result = allocate(tx, remaining > 0);
+        const result = allocate(tx, remaining > 0 && !ctx.env.work.closing);
         if (!result.granted) {
           const resources = result.busy.map((b) => b.resource);
           parked = park(
@@ -134,5 +139,9 @@ export async function allocateWithWait(
     if (!parked)
       throw new OverseerError('QUOTA_EXCEEDED', undefined, { jobId: input.jobId, busy: outcome.busy });
     await (parked as Parked).promise;
+    if (ctx.env.work.closing)
+      throw new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is closing; the allocation was not made.', {
+        jobId: input.jobId,
+      });
   }
 }

@@ -131,6 +131,8 @@ async function serveDataNode(
       ov,
       bus,
       async close() {
+        // Parked long-polls answer now; otherwise closing HTTP would wait for each of them to time out.
+        ov?.runtime.endWaits();
         await url.close();
         await closeAll();
       },

@@ -105,6 +105,40 @@ describe('queue and claims', () => {
     expect((await waiting).job?.id).toBe(job.id);
   });
 
+  it('closing the runtime ends parked claims and allocations at once, and parks none after', async () => {
+    const clock = simulatedClock();
+    t = await openTestOverseer({ clock });
+    const ws = t.ov.workspace('acme');
+    const holder = await ws.workers.register({ name: 'holder' });
+    await ws.jobs.submitMany([
+      { title: 'holds the lock', resources: [{ name: 'repo:x' }] },
+      { title: 'wants the lock' },
+    ]);
+    const held = await ws.queue.claim({ workerId: holder.id });
+    const waiter = await ws.workers.register({ name: 'waiter' });
+    const wanting = await ws.queue.claim({ workerId: waiter.id });
+    const idle = await ws.workers.register({ name: 'idle' });
+    const claim = ws.queue.claim({ workerId: idle.id, waitMs: 10_000 });
+    const allocate = rejection(
+      ws.resources.allocate({ jobId: wanting.job!.id, resources: [{ name: 'repo:x' }], waitMs: 10_000 }),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const work = t.ov.runtime.env.work.get('acme');
+    expect([work.claimWaiters.length, work.resourceWaiters.length]).toEqual([1, 1]);
+    t.ov.runtime.endWaits();
+    // No time passes on the clock: both answer because the runtime is closing.
+    expect(await claim).toEqual({ job: null });
+    const err = await allocate;
+    expect(err.code).toBe('STORAGE_UNAVAILABLE');
+    expect(err.details).toMatchObject({ jobId: wanting.job!.id });
+    // A new long-poll answers its empty pass at once instead of parking.
+    expect(await ws.queue.claim({ workerId: idle.id, waitMs: 10_000 })).toEqual({ job: null });
+    expect(work.claimWaiters).toHaveLength(0);
+    // The job that waited keeps what it held; nothing else changed.
+    expect((await ws.resources.usage()).locks).toEqual({ 'repo:x': held.job!.id });
+    await t.ov.close();
+  });
+
   it('a long-poll ends with { job: null } when its time is up', async () => {
     const clock = simulatedClock();
     t = await openTestOverseer({ clock });

@@ -37,6 +37,8 @@ export class WorkRegistry {
   private readonly store: Store;
   readonly config: ResourceConfig;
   private readonly byWs = new Map<string, WorkspaceWork>();
+  /** Set by `endWaits`: the runtime is closing, so no caller parks any more. */
+  private ending = false;
 
   constructor(store: Store, config: ResourceConfig) {
     this.store = store;
@@ -62,6 +64,20 @@ export class WorkRegistry {
   /** Workspaces loaded so far. */
   loaded(): IterableIterator<WorkspaceWork> {
     return this.byWs.values();
+  }
+
+  /** Whether parked waits have been ended for good (the runtime is closing). */
+  get closing(): boolean {
+    return this.ending;
+  }
+
+  /** Wakes every parked claim and allocate for good: they answer at once and nobody parks from now on. */
+  endWaits(): void {
+    this.ending = true;
+    for (const work of this.byWs.values()) {
+      for (const w of work.claimWaiters.splice(0)) w.wake();
+      for (const w of work.resourceWaiters.splice(0)) w.wake();
+    }
   }
 
   /** Forgets memory (after a failed commit); parked callers are woken to retry against the reloaded state. */
