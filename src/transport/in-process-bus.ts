@@ -15,10 +15,11 @@ import {
   type RequestOptions,
   type Subscription,
 } from './bus.ts';
-import { subjectMatches } from './subjects.ts';
+import { subjectMatcher } from './subjects.ts';
 
 interface Entry<H> {
   pattern: string;
+  matches: (subject: string) => boolean;
   handler: H;
   active: boolean;
 }
@@ -45,7 +46,7 @@ export class InProcessBus implements Bus {
   publish(subject: string, payload: unknown): void {
     if (this.closed) return;
     for (const sub of this.subs) {
-      if (!sub.active || !subjectMatches(sub.pattern, subject)) continue;
+      if (!sub.active || !sub.matches(subject)) continue;
       try {
         const result = sub.handler(payload, subject);
         if (result instanceof Promise)
@@ -59,7 +60,7 @@ export class InProcessBus implements Bus {
 
   subscribe(pattern: string, handler: EventHandler): Subscription {
     if (this.closed) throw requestFailed('closed', pattern);
-    const sub: Entry<EventHandler> = { pattern, handler, active: true };
+    const sub: Entry<EventHandler> = { pattern, matches: subjectMatcher(pattern), handler, active: true };
     this.subs = [...this.subs, sub];
     return {
       unsubscribe: () => {
@@ -74,7 +75,7 @@ export class InProcessBus implements Bus {
       if (this.closed) throw requestFailed('closed', subject);
       const text = encodePayload(payload);
       checkRequestSize(subject, Buffer.byteLength(text));
-      const server = this.servers.find((s) => s.active && subjectMatches(s.pattern, subject));
+      const server = this.servers.find((s) => s.active && s.matches(subject));
       if (!server) throw requestFailed('no_responders', subject);
 
       const timeoutMs = options?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -118,7 +119,7 @@ export class InProcessBus implements Bus {
 
   serve(pattern: string, handler: RequestHandler): Subscription {
     if (this.closed) throw requestFailed('closed', pattern);
-    const entry: Entry<RequestHandler> = { pattern, handler, active: true };
+    const entry: Entry<RequestHandler> = { pattern, matches: subjectMatcher(pattern), handler, active: true };
     this.servers = [...this.servers, entry];
     return {
       unsubscribe: () => {

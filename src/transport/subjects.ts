@@ -29,14 +29,37 @@ export const subjects = {
 
 /** NATS-style subject matching: `*` matches one token, `>` the rest. */
 export function subjectMatches(pattern: string, subject: string): boolean {
-  if (pattern === subject) return true;
-  const p = pattern.split('.');
-  const s = subject.split('.');
-  for (let i = 0; i < p.length; i++) {
-    const token = p[i];
-    if (token === '>') return s.length > i;
-    if (i >= s.length) return false;
-    if (token !== '*' && token !== s[i]) return false;
+  return subjectMatcher(pattern)(subject);
+}
+
+/**
+ * Compiles a pattern once into a test of subjects (the in-process bus keeps one per subscription, since every
+ * journal record is matched against every subscriber): no wildcard is an equality, a trailing `>` a prefix test,
+ * anything else a walk of the subject's tokens that allocates nothing.
+ */
+export function subjectMatcher(pattern: string): (subject: string) => boolean {
+  const tokens = pattern.split('.');
+  const last = tokens.length - 1;
+  const wildAt = tokens.findIndex((t) => t === '*' || t === '>');
+  if (wildAt < 0) return (subject) => subject === pattern;
+  if (wildAt === last && tokens[last] === '>') {
+    if (last === 0) return () => true;
+    const prefix = pattern.slice(0, -1);
+    return (subject) => subject.startsWith(prefix);
   }
-  return p.length === s.length;
+  return (subject) => matchTokens(tokens, subject);
+}
+
+function matchTokens(tokens: readonly string[], subject: string): boolean {
+  let start = 0;
+  for (const token of tokens) {
+    // Past the end: the subject has no token left for this one.
+    if (start > subject.length) return false;
+    if (token === '>') return true;
+    let end = subject.indexOf('.', start);
+    if (end < 0) end = subject.length;
+    if (token !== '*' && (end - start !== token.length || !subject.startsWith(token, start))) return false;
+    start = end + 1;
+  }
+  return start === subject.length + 1;
 }
