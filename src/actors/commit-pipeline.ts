@@ -31,8 +31,9 @@ export class Batch {
 
 /**
  * Group commit (DESIGN §2, §4): commands merge into the open batch; one transaction commits it while the next
- * batch fills. In mode 'flush' a batch is acknowledged after it is on disk; the next transaction may commit while
- * the previous one syncs (lmdb-js overlapping sync), so many commands share each flush.
+ * batch fills. The transaction is asked for as soon as a batch opens (when none is committing), and the batch
+ * closes when LMDB's writer is ready for it: waking the writer overlaps with the commands still merging. In mode
+ * 'flush' a batch is acknowledged after it is on disk, so many commands share each flush.
  */
 export class CommitPipeline {
   private open: Batch | null = null;
@@ -56,7 +57,7 @@ export class CommitPipeline {
     this.onFailure = onFailure;
   }
 
-  /** The batch new work joins; committing is scheduled for the end of this turn of the event loop. */
+  /** The batch new work joins; its transaction is asked for at once and closes it when the writer is ready. */
   current(): Batch {
     if (this.stopped) throw new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is closing.');
     if (!this.open) {
@@ -123,7 +124,8 @@ export class CommitPipeline {
   private schedule(): void {
     if (this.scheduled || this.committing) return;
     this.scheduled = true;
-    setImmediate(() => {
+    // After the caller's synchronous part (it merges into the batch it just got), never inside it.
+    queueMicrotask(() => {
       this.scheduled = false;
       void this.commitOpen();
     });
@@ -132,12 +134,16 @@ export class CommitPipeline {
   private async commitOpen(): Promise<void> {
     const batch = this.open;
     if (!batch || this.committing) return;
-    this.open = null;
     this.committing = true;
     try {
-      for (const finalize of batch.finalizers) finalize();
-      await this.store.commit(batch.writes);
+      await this.store.commit(() => {
+        // The writer is ready: the batch closes with everything merged so far; later work opens the next one.
+        if (this.open === batch) this.open = null;
+        for (const finalize of batch.finalizers) finalize();
+        return batch.writes;
+      });
     } catch (err) {
+      if (this.open === batch) this.open = null;
       this.committing = false;
       this.fail(batch, err);
       return;

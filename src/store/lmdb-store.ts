@@ -103,12 +103,12 @@ export class LmdbStore implements Store {
     return this.dbs[db].getKeysCount(options as never);
   }
 
-  async commit(writes: readonly Write[]): Promise<void> {
+  async commit(writes: readonly Write[] | (() => readonly Write[])): Promise<void> {
     if (this.closed) throw new OverseerError('STORAGE_UNAVAILABLE', 'The store is closed.');
     const dbs = this.dbs;
     try {
       await this.root.transaction(() => {
-        for (const w of writes) {
+        for (const w of typeof writes === 'function' ? writes() : writes) {
           const db = dbs[w.db];
           if (w.value === undefined) void db.remove(w.key as (string | number)[]);
           else void db.put(w.key as (string | number)[], w.value);

@@ -43,8 +43,12 @@ export interface Store {
   keys(db: DbName, options: RangeOptions): Iterable<Key>;
   /** How many keys a range holds, without reading their values. */
   count(db: DbName, options: RangeOptions): number;
-  /** Applies the writes in one transaction; resolves once committed (visible, and safe from a process crash). */
-  commit(writes: readonly Write[]): Promise<void>;
+  /**
+   * Applies the writes in one transaction; resolves once committed (visible, and safe from a process crash). Given
+   * a function, the store calls it once the write transaction is open and applies what it answers: the caller
+   * may keep gathering writes while the writer gets ready.
+   */
+  commit(writes: readonly Write[] | (() => readonly Write[])): Promise<void>;
   /** Resolves once everything committed so far is on disk. */
   flushed(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OverseerError, type JournalRecord } from '../../src/index.ts';
-import { openTestOverseer, rejection, type TestOverseer } from '../support/open.ts';
+import { openTestOverseer, rejection, watchCommits, type TestOverseer } from '../support/open.ts';
 
 let t: TestOverseer;
 beforeEach(async () => {
@@ -99,12 +99,7 @@ describe('jobs', () => {
   it('submitMany creates every job in one commit', async () => {
     const ws = t.ov.workspace('acme');
     const commits: number[] = [];
-    const store = t.ov.runtime.host.store;
-    const original = store.commit.bind(store);
-    store.commit = (writes) => {
-      commits.push(writes.length);
-      return original(writes);
-    };
+    watchCommits(t.ov.runtime.host.store, (writes) => commits.push(writes.length));
     const jobs = await ws.jobs.submitMany(Array.from({ length: 100 }, (_, i) => ({ title: `j${i}` })));
     expect(jobs).toHaveLength(100);
     expect(commits).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { simulatedClock } from '../../src/testing.ts';
-import { openTestOverseer, type TestOverseer } from '../support/open.ts';
+import { openTestOverseer, watchCommits, type TestOverseer } from '../support/open.ts';
 
 let t: TestOverseer | undefined;
 afterEach(async () => {
@@ -44,12 +44,9 @@ describe('retention', () => {
     clock.increment(2 * HOUR);
     await ws.jobs.submit({ title: 'new' });
     const commits: number[] = [];
-    const store = t.ov.runtime.host.store;
-    const original = store.commit.bind(store);
-    store.commit = (writes) => {
-      commits.push(writes.filter((w) => w.db === 'journal' && w.value === undefined).length);
-      return original(writes);
-    };
+    watchCommits(t.ov.runtime.host.store, (writes) =>
+      commits.push(writes.filter((w) => w.db === 'journal' && w.value === undefined).length),
+    );
     const report = await t.ov.runtime.retain();
     expect(report.journalRecords).toBe(1200);
     expect(Math.max(...commits)).toBeLessThanOrEqual(1000);

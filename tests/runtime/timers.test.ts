@@ -9,6 +9,7 @@ import type { JournalRecord } from '../../src/contracts/journal.ts';
 import type { WorkspaceClient } from '../../src/api/workspace-client.ts';
 import { MAX_TIMER_DELAY_MS } from '../../src/core/clock.ts';
 import { MAX_WAIT_MS } from '../../src/contracts/queue.ts';
+import { watchCommits } from '../support/open.ts';
 
 const H = 10_000; // heartbeat timeout
 const I = 20_000; // session idle limit
@@ -126,12 +127,9 @@ class World {
 
 /** Counts the heartbeat-timer writes the runtime commits from now on. */
 function spyTimerWrites(w: World): { heartbeat: () => number } {
-  const store = w.ov.runtime.host.store;
-  const commit = store.commit.bind(store);
   let heartbeat = 0;
-  vi.spyOn(store, 'commit').mockImplementation((writes) => {
+  watchCommits(w.ov.runtime.host.store, (writes) => {
     heartbeat += writes.filter((x) => x.db === 'timers' && x.key.at(-1) === 'heartbeat').length;
-    return commit(writes);
   });
   return { heartbeat: () => heartbeat };
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Write } from '../../src/store/store.ts';
-import { openTestOverseer, rejection, type TestOverseer } from '../support/open.ts';
+import { openTestOverseer, rejection, watchCommits, type TestOverseer } from '../support/open.ts';
 
 let t: TestOverseer | undefined;
 afterEach(async () => {
@@ -26,12 +26,7 @@ describe('the walk of a command', () => {
   it('concurrent commands share one group commit', async () => {
     t = await openTestOverseer();
     const commits: number[] = [];
-    const store = t.ov.runtime.host.store;
-    const original = store.commit.bind(store);
-    store.commit = (writes) => {
-      commits.push(writes.length);
-      return original(writes);
-    };
+    watchCommits(t.ov.runtime.host.store, (writes) => commits.push(writes.length));
     const ws = t.ov.workspace('acme');
     await Promise.all(Array.from({ length: 200 }, (_, i) => ws.jobs.submit({ title: `j${i}` })));
     expect(commits.length).toBeLessThanOrEqual(2);

@@ -1,4 +1,5 @@
 import { createOverseer, type Overseer, type OverseerOptions } from '../../src/index.ts';
+import type { Store, Write } from '../../src/store/store.ts';
 import { tempDataDir, type TempDataDir } from '../../src/testing.ts';
 
 /** An Overseer on a fresh temp data dir, and a way to reopen it on the same dir. */
@@ -38,4 +39,25 @@ export async function rejection(
     return err as { code?: string; message: string };
   }
   throw new Error('expected a rejection');
+}
+
+/**
+ * Calls `see` with the writes of every transaction the store commits from now on (at the moment the store takes
+ * them, inside the transaction); answers a function that stops watching.
+ */
+export function watchCommits(store: Store, see: (writes: readonly Write[]) => void): () => void {
+  const original = store.commit.bind(store);
+  store.commit = (writes) =>
+    original(
+      typeof writes === 'function'
+        ? () => {
+            const taken = writes();
+            see(taken);
+            return taken;
+          }
+        : (see(writes), writes),
+    );
+  return () => {
+    delete (store as { commit?: unknown }).commit;
+  };
 }

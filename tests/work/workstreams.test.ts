@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkspaceClient } from '../../src/index.ts';
-import { openTestOverseer, rejection, type TestOverseer } from '../support/open.ts';
+import { openTestOverseer, rejection, watchCommits, type TestOverseer } from '../support/open.ts';
 
 let t: TestOverseer | undefined;
 afterEach(async () => {
@@ -55,15 +55,10 @@ describe('workstreams', () => {
     t = await openTestOverseer();
     const ws = t.ov.workspace('acme');
     const commits: number[] = [];
-    const store = t.ov.runtime.host.store;
-    const original = store.commit.bind(store);
-    store.commit = (w) => {
-      commits.push(w.length);
-      return original(w);
-    };
+    const unwatch = watchCommits(t.ov.runtime.host.store, (w) => commits.push(w.length));
     const stream = await ws.workstreams.submit(definition);
     expect(commits).toHaveLength(1);
-    store.commit = original;
+    unwatch();
     expect(stream).toMatchObject({ definitionId: 'auth-v2', name: 'Auth v2', status: 'EXECUTING' });
     expect(stream.id).toMatch(/^wst_/);
     const jobs = await Promise.all(stream.tasks.map((task) => ws.jobs.get(task.jobId)));
