@@ -132,8 +132,12 @@ export class LmdbStore implements Store {
     }
   }
 
-  async flushed(): Promise<void> {
-    await this.root.flushed;
+  flushed(): Promise<void> {
+    // `root.flushed` is a thenable that picks its promise when `then` is called: call it now, not a microtask later
+    // (as `await` would), so it covers what is committed now and not what is queued after.
+    return new Promise((resolve, reject) => {
+      void this.root.flushed.then(() => resolve(), reject);
+    });
   }
 
   async close(): Promise<void> {

@@ -49,7 +49,7 @@ export interface Store {
    * may keep gathering writes while the writer gets ready.
    */
   commit(writes: readonly Write[] | (() => readonly Write[])): Promise<void>;
-  /** Resolves once everything committed so far is on disk. */
+  /** Resolves once everything committed so far is on disk (decided when called, not when awaited). */
   flushed(): Promise<void>;
   close(): Promise<void>;
 }

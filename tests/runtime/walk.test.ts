@@ -1,3 +1,4 @@
+import { stat } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Write } from '../../src/store/store.ts';
 import { openTestOverseer, rejection, watchCommits, type TestOverseer } from '../support/open.ts';
@@ -22,6 +23,29 @@ describe('the walk of a command', () => {
       expect((await ov.workspace('acme').workers.resume(w.id)).status).toBe('IDLE');
     });
   }
+
+  it('a batch stays open until the writer is ready: a command later in the same loop turn joins it', async () => {
+    t = await openTestOverseer();
+    const ws = t.ov.workspace('acme');
+    await ws.jobs.submit({ title: 'warm-up' });
+    const commits: string[][] = [];
+    // Commits that change actors (a housekeeping commit of the warm-up's outbox mark changes none).
+    watchCommits(t.ov.runtime.host.store, (writes) => {
+      const actors = writes.filter((w) => w.db === 'actors').map((w) => String(w.key.at(-1)));
+      if (actors.length > 0) commits.push(actors);
+    });
+    // An I/O callback runs in the poll phase; setImmediate then runs in the check phase of the same turn, before
+    // LMDB's writer (woken when the first submit opened the batch) can call back in the next poll phase.
+    const [first, second] = await new Promise<[Promise<{ id: string }>, Promise<{ id: string }>]>((resolve) =>
+      stat(import.meta.filename, () => {
+        const a = ws.jobs.submit({ title: 'opens the batch' });
+        setImmediate(() => resolve([a, ws.jobs.submit({ title: 'joins it' })]));
+      }),
+    );
+    const ids = [(await first).id, (await second).id];
+    expect(commits).toHaveLength(1);
+    expect(commits[0]).toEqual(expect.arrayContaining(ids));
+  });
 
   it('concurrent commands share one group commit', async () => {
     t = await openTestOverseer();
