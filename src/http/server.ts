@@ -126,9 +126,17 @@ export function buildHttpServer(
       new OverseerError('NOT_FOUND', `No route ${req.method} ${path}.`, { method: req.method, path }),
     );
   });
+  // Closing waits for in-flight requests, but a keep-alive connection that was busy when it began stays open
+  // once its answer is sent (until keepAliveTimeout): close each one as its last answer finishes.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   // One labelled child per method, route and status, so a request does not hash its label object.
   const observers = new Map<string, { observe(value: number): void }>();
   app.addHook('onResponse', (req, reply, done) => {
+    if (closing) app.server.closeIdleConnections();
     const route = req.routeOptions.url ?? 'unknown';
     const key = `${req.method} ${route} ${reply.statusCode}`;
     let observer = observers.get(key);

@@ -43,4 +43,45 @@ describe('closing a server', () => {
     expect(await answer.json()).toEqual({ job: null });
     await closing;
   });
+
+  // Closing waits for in-flight requests; a keep-alive connection whose answer is sent after closing began must
+  // not keep the server open until its keep-alive timeout (72 s).
+  it(
+    'closes a keep-alive connection whose answer comes after closing began',
+    { timeout: 15_000 },
+    async () => {
+      dir = tempDataDir('overseer-close-');
+      process.env['OVERSEER_JWT_SECRET'] = SECRET_TEXT;
+      server = await serve(
+        { host: '127.0.0.1', port: 0, dataDir: dir.path, logLevel: 'silent' },
+        () => undefined,
+      );
+      const token = await createToken(
+        { secret: new TextEncoder().encode(SECRET_TEXT) },
+        { sub: 'agent', workspaceId: 'acme', scopes: ['queue:work'], ttlSeconds: 600 },
+      );
+      const post = (path: string, body: unknown) =>
+        fetch(`${server!.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const worker = (await (await post('/api/v1/workers', { name: 'w' })).json()) as { id: string };
+      const claim = post('/api/v1/queue/claim', { workerId: worker.id, waitMs: 30_000 });
+      const runtime = server.ov!.runtime;
+      while (runtime.env.work.get('acme').claimWaiters.length === 0)
+        await new Promise((r) => setTimeout(r, 10));
+      // Hold the wake back so that the answer is sent only once HTTP is closing.
+      const endWaits = runtime.endWaits.bind(runtime);
+      runtime.endWaits = () => undefined;
+      const closing = server.close();
+      server = undefined;
+      await new Promise((r) => setTimeout(r, 100));
+      endWaits();
+      const answer = await claim;
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({ job: null });
+      await closing;
+    },
+  );
 });
