@@ -27,15 +27,10 @@ export const subjects = {
   servicePing: (name: string): string => `$SRV.PING.${name}`,
 } as const;
 
-/** NATS-style subject matching: `*` matches one token, `>` the rest. */
-export function subjectMatches(pattern: string, subject: string): boolean {
-  return subjectMatcher(pattern)(subject);
-}
-
 /**
- * Compiles a pattern once into a test of subjects (the in-process bus keeps one per subscription, since every
- * journal record is matched against every subscriber): no wildcard is an equality, a trailing `>` a prefix test,
- * anything else a walk of the subject's tokens that allocates nothing.
+ * NATS-style subject matching (`*` matches one token, `>` the rest), compiled once per pattern (the in-process bus
+ * keeps one per subscription, since every journal record is matched against every subscriber): no wildcard is an
+ * equality, a trailing `>` a prefix test, anything else a walk of the subject's tokens that allocates nothing.
  */
 export function subjectMatcher(pattern: string): (subject: string) => boolean {
   const tokens = pattern.split('.');
