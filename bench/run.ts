@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- filter...]`: runs each benchmark in its own child process (`node --expose-gc --import tsx
  * bench/<name>.ts --mode <mode>`) in both durability modes, prints a table per mode and then one JSON object with
- * every figure (also written to `.bench/results.json`).
+ * every figure (also written to `.bench/results.json`). Before and after the benchmarks it runs bench/calibrate.ts,
+ * the machine's own speed without Overseer, printed in the headline and kept under `machine.calibration`.
  *
  * `BENCH_QUICK=1` runs small sizes (a smoke run); `BENCH_MODES=flush` restricts the modes; a filter argument keeps
  * the benchmarks whose name contains it (`npm run bench -- submit`). Sizes can be set one by one, e.g.
@@ -218,11 +219,36 @@ if (selected.length === 0) {
   process.exit(2);
 }
 
+/** The machine's speed without Overseer (bench/calibrate.ts), taken before and after the benchmarks. */
+interface Calibration {
+  cpuMs: number;
+  lmdb1Ms: number;
+  lmdb16Ms: number;
+  fdatasyncMs: number;
+}
+
+async function calibrate(when: string): Promise<Calibration | null> {
+  process.stderr.write(`▶ calibrate (${when})\n`);
+  try {
+    return (await runChild('calibrate')) as Calibration;
+  } catch (err) {
+    failures.push(`calibrate (${when}): ${String(err)}`);
+    return null;
+  }
+}
+
+const describe = (c: Calibration | null): string =>
+  c
+    ? `CPU reference ${c.cpuMs} ms, LMDB commit + flush ${c.lmdb1Ms} ms (1 put) / ${c.lmdb16Ms} ms (16 random puts), ` +
+      `fdatasync ${c.fdatasyncMs} ms`
+    : 'calibration failed';
+
 const startedAt = new Date();
 const loadBefore = loadavg();
+const failures: string[] = [];
+const calibrationBefore = await calibrate('before');
 const results: Record<string, Record<string, Result>> = {};
 const rows: Record<string, Row[]> = {};
-const failures: string[] = [];
 for (const bench of selected) {
   for (const mode of modes) {
     process.stderr.write(`▶ ${bench.name} (${mode})${QUICK ? ' [quick]' : ''}\n`);
@@ -238,6 +264,8 @@ for (const bench of selected) {
     }
   }
 }
+
+const calibrationAfter = await calibrate('after');
 
 /** The commit measured (`BENCH_COMMIT` when running outside a checkout) and whether src/ had local changes. */
 function source(): { commit: string; srcDirty: boolean | null } {
@@ -264,6 +292,7 @@ const summary = {
     platform: `${process.platform} ${release()}`,
     loadavgBefore: loadBefore.map((l) => round(l, 2)),
     loadavgAfter: loadavg().map((l) => round(l, 2)),
+    calibration: { before: calibrationBefore, after: calibrationAfter },
   },
   targets: Object.fromEntries(
     Object.entries(rows).map(([mode, rs]) => [
@@ -279,7 +308,8 @@ const summary = {
 
 process.stdout.write(
   `\nOverseer benchmarks${QUICK ? ' (BENCH_QUICK=1: small sizes, figures not comparable to targets)' : ''} — ` +
-    `${summary.machine.cpus} × ${summary.machine.cpuModel}, Node ${process.version}, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n\n`,
+    `${summary.machine.cpus} × ${summary.machine.cpuModel}, Node ${process.version}, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n` +
+    `Machine before: ${describe(calibrationBefore)}\nMachine after:  ${describe(calibrationAfter)}\n\n`,
 );
 for (const mode of modes) if (rows[mode]) process.stdout.write(`${table(mode, rows[mode])}\n\n`);
 if (failures.length > 0) process.stdout.write(`Failed: ${failures.join('; ')}\n\n`);
