@@ -28,7 +28,7 @@ export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
     const ws = parseWorkspaceId(workspaceId);
     const parsed = parse(command.input, input ?? {});
     const idempotencyKey =
-      options.idempotencyKey === undefined ? undefined : parse(IdempotencyKeySchema, options.idempotencyKey);
+      options.idempotencyKey === undefined ? undefined : parseIdempotencyKey(options.idempotencyKey);
     return command.run(
       {
         host,
@@ -41,4 +41,14 @@ export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
       parsed,
     );
   };
+}
+
+/** The `Idempotency-Key` (a header over HTTP and NATS, an option in the library): 1 to 255 characters. */
+function parseIdempotencyKey(key: string): string {
+  if (IdempotencyKeySchema.safeParse(key).success) return key;
+  throw new OverseerError(
+    'VALIDATION_FAILED',
+    `The Idempotency-Key must be 1 to 255 characters; this one has ${key.length}.`,
+    { issues: [{ path: 'Idempotency-Key', message: `length ${key.length}, not 1 to 255` }] },
+  );
 }

@@ -26,7 +26,7 @@ export interface RunningServer {
 }
 
 /** Samples the runtime for the Prometheus gauges. */
-function sampler(ov: Overseer | undefined, bus: NatsBus | undefined): () => RuntimeSample {
+export function sampler(ov: Overseer | undefined, bus: NatsBus | undefined): () => RuntimeSample {
   return () => ({
     workspaces: ov
       ? [...ov.runtime.env.work.loaded()].map((w) => ({
@@ -69,7 +69,8 @@ async function serveDataNode(
   logger: Logger,
   print: (line: string) => void,
 ): Promise<RunningServer> {
-  const { secret, generated } = resolveJwtSecret(config, true);
+  const jwt = resolveJwtSecret(config, true);
+  const { secret } = jwt;
   const {
     host: _h,
     port: _p,
@@ -115,7 +116,12 @@ async function serveDataNode(
     print(`Overseer listening on ${url.url} (data in ${config.dataDir}, durability ${config.durability})`);
     if (nats) print(`Commands over NATS on overseer.cmd.<workspace>.<service>.<operation> (${shown(nats)})`);
     print(`API reference: ${url.url}/docs`);
-    if (generated) {
+    if (jwt.source === 'file')
+      print(
+        `JWT secret: ${jwt.path}. A token: overseer token create --data-dir ${config.dataDir} --workspace default --scopes admin --ttl 1h`,
+      );
+    if (jwt.source === 'new') {
+      jwt.save();
       const token = await createToken(
         { secret },
         { sub: 'admin', workspaceId: 'default', scopes: ['admin'], ttlSeconds: 24 * 3600 },

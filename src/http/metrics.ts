@@ -79,3 +79,20 @@ export class HttpMetrics {
     gauge('overseer_queue_depth', 'Queued jobs by priority.', (w) => w.queueDepth, 'priority');
   }
 }
+
+const WORKSPACE_LABEL = /[{,]workspace="([^"]*)"/;
+
+/**
+ * The exposition text with only one workspace's series (and every series without a workspace label): what a
+ * non-admin token may see, so that a tenant cannot read other tenants' names or counts.
+ */
+export function onlyWorkspace(text: string, ws: string): string {
+  return text
+    .split('\n')
+    .filter((line) => {
+      if (line.startsWith('#')) return true;
+      const m = WORKSPACE_LABEL.exec(line);
+      return m === null || m[1] === ws;
+    })
+    .join('\n');
+}

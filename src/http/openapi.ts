@@ -648,7 +648,8 @@ export function buildOpenApi(): Json {
       ].join(' '),
       license: { name: 'MIT', identifier: 'MIT' },
     },
-    servers: [{ url: 'http://127.0.0.1:8080', description: 'npm start' }],
+    // Relative: it resolves against wherever the document was fetched from (any host, port or gateway).
+    servers: [{ url: '/', description: 'the server that served this document' }],
     tags: tags.map((name) => ({ name, description: TAGS[name] })),
     paths: { ...paths, ...ops },
     components: {

@@ -11,7 +11,7 @@ import { bearerToken, type CommandCaller } from '../api/command-caller.ts';
 import { encodeAnswer, pageBudget } from '../api/page.ts';
 import { DOCS_ASSETS, DOCS_PAGE, docsAsset } from './docs-ui.ts';
 import { rawErrorResponse, toOverseerError } from './errors.ts';
-import { HttpMetrics, type RuntimeSample } from './metrics.ts';
+import { HttpMetrics, onlyWorkspace, type RuntimeSample } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { PUBLIC_PATHS, routes, type Route } from './routes.ts';
 
@@ -80,6 +80,15 @@ export function buildHttpServer(
     },
   });
   app.removeContentTypeParser('text/plain');
+  // An empty body sent as JSON is no body (`curl -H 'Content-Type: application/json' -X POST …/pause`), not an
+  // error; anything else goes to Fastify's own parser (prototype poisoning refused).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
+    const body = typeof text === 'string' ? text : text.toString('utf8');
+    if (body === '') done(null, undefined);
+    else void parseJson(req, body, done);
+  });
   const limiter = new RateLimiter(options.rateLimit.perSecond, options.rateLimit.burst);
   const metrics =
     options.metrics instanceof HttpMetrics ? options.metrics : new HttpMetrics(options.metrics.sample);
@@ -188,10 +197,14 @@ export function buildHttpServer(
       : sendError(reply, new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is not ready.')),
   );
   app.get('/metrics', async (req, reply) => {
-    // Any valid token: `auth.whoami` is verified by the node that holds the state, also behind a gateway.
+    // Any valid token: `auth.whoami` is verified by the node that holds the state, also behind a gateway. Only
+    // an admin token sees every workspace's series; others see their own workspace's.
     const { principal, token } = await authenticate(req);
     await options.caller.call(principal, 'auth.whoami', {}, { token });
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    const text = await metrics.registry.metrics();
+    return reply
+      .type(metrics.registry.contentType)
+      .send(principal.scopes.includes('admin') ? text : onlyWorkspace(text, principal.workspaceId));
   });
   app.get('/openapi.json', () => options.openapi());
   app.get('/docs', (_req, reply) => reply.type('text/html; charset=utf-8').send(DOCS_PAGE));

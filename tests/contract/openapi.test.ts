@@ -57,6 +57,13 @@ describe('the OpenAPI document', () => {
     expect(API_VERSION).toBe(pkg.version);
   });
 
+  it('its server is wherever the document was fetched from (any host, port or gateway)', () => {
+    const servers = doc.servers as { url: string }[];
+    expect(servers).toHaveLength(1);
+    for (const origin of ['http://127.0.0.1:18080', 'https://overseer.example:443'])
+      expect(new URL(servers[0]!.url, `${origin}/openapi.json`).origin).toBe(new URL(origin).origin);
+  });
+
   it('docs/openapi.json and the Postman collection are generated and up to date', () => {
     const entries = new Map(generators().map((g) => [g.path, g]));
     for (const path of [OPENAPI_PATH, POSTMAN_PATH]) {

@@ -2,8 +2,10 @@
  * The error envelope on every path (404, 405, 413, 415, invalid JSON, validation), the per-token rate limit,
  * Idempotency-Key on every mutating route, server-owned fields, and seeded random malformed requests.
  */
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandTable } from '../../src/api/commands.ts';
+import { loadServerConfig } from '../../src/cli/config.ts';
 import { ServerConfigSchema } from '../../src/contracts/server-config.ts';
 import { RateLimiter } from '../../src/http/rate-limit.ts';
 import { routes, type Route } from '../../src/http/routes.ts';
@@ -164,7 +166,7 @@ describe('long path ids', () => {
 
 describe('bodies', () => {
   for (const route of bodyRoutes) {
-    it(`${routeKey(route)}: 413 over 512 KiB, 415 not JSON, 400 invalid or empty JSON`, async () => {
+    it(`${routeKey(route)}: 413 over 512 KiB, 415 not JSON, 400 invalid JSON, empty JSON is no body`, async () => {
       const base = { method: route.method, url: urlOf(route), token: all };
       const big = JSON.stringify({ title: 'x', description: 'a'.repeat(BODY_LIMIT) });
       expectEnvelope(
@@ -190,11 +192,16 @@ describe('bodies', () => {
           400,
           'VALIDATION_FAILED',
         );
-      expectEnvelope(
-        await call(s.app, { ...base, payload: '', headers: { 'content-type': 'application/json' } }),
-        400,
-        'VALIDATION_FAILED',
-      );
+      // Both answers are errors here (the path's ids name nothing), so neither changes state.
+      const empty = await call(s.app, {
+        ...base,
+        payload: '',
+        headers: { 'content-type': 'application/json' },
+      });
+      const none = await call(s.app, base);
+      expect(empty.status).toBe(none.status);
+      expect(empty.json.error?.code).toBe(none.json.error?.code);
+      expect(empty.json.error?.code).not.toBeUndefined();
     });
   }
 
@@ -236,6 +243,22 @@ describe('bodies', () => {
       });
       expectEnvelope(res, 400, 'VALIDATION_FAILED');
     }
+  });
+
+  it('a command without input takes an empty body sent as JSON (curl with a JSON content type, no -d)', async () => {
+    const worker = await s.client('env').workers.register({ name: 'empty-body' });
+    const headers = { 'content-type': 'application/json' };
+    for (const action of ['pause', 'resume']) {
+      const res = await call(s.app, {
+        method: 'POST',
+        url: `/api/supervisor/workers/${worker.id}/${action}`,
+        token: all,
+        payload: '',
+        headers,
+      });
+      expect(res.status, res.text).toBe(200);
+    }
+    expect((await s.client('env').workers.get(worker.id)).status).toBe('IDLE');
   });
 
   it('non-object JSON bodies are validation failures', async () => {
@@ -370,6 +393,7 @@ describe('validation failures name the paths', () => {
         headers: { 'idempotency-key': key },
       });
       expectEnvelope(res, 400, 'VALIDATION_FAILED');
+      expect(res.json.error.message).toContain('Idempotency-Key');
     }
   });
 });
@@ -411,9 +435,20 @@ describe('rate limit per token', () => {
     }
   });
 
-  it('defaults to 1,000/s with bursts of 2,000', () => {
+  it('defaults to 1,000/s with bursts of 2,000; a rate set alone brings its burst (twice the rate)', () => {
     const { rateLimit } = ServerConfigSchema.parse({});
     expect(rateLimit).toEqual({ perSecond: 1000, burst: 2000 });
+    expect(loadServerConfig({}, { OVERSEER_RATE_LIMIT: '5' }, tmpdir()).rateLimit).toEqual({
+      perSecond: 5,
+      burst: 10,
+    });
+    expect(
+      loadServerConfig({}, { OVERSEER_RATE_LIMIT: '5', OVERSEER_RATE_BURST: '7' }, tmpdir()).rateLimit,
+    ).toEqual({ perSecond: 5, burst: 7 });
+    expect(ServerConfigSchema.parse({ rateLimit: { perSecond: 0 } }).rateLimit).toEqual({
+      perSecond: 0,
+      burst: 1,
+    });
     const limiter = new RateLimiter(rateLimit.perSecond, rateLimit.burst);
     for (let i = 0; i < 2000; i++) expect(limiter.take('t', 0).ok).toBe(true);
     expect(limiter.take('t', 0)).toEqual({ ok: false, retryAfterSeconds: 1 });

@@ -237,6 +237,21 @@ describe('public routes and /metrics', () => {
       expect(res.text).toContain('overseer_http_request_duration_seconds');
     }
   });
+
+  it("/metrics: a workspace's token sees its own workspace's series only; an admin sees every workspace", async () => {
+    await s.client('mine').jobs.submit({ title: 'mine' });
+    await s.client('theirs').jobs.submit({ title: 'theirs' });
+    const scrape = async (scopes: Scope[]) =>
+      (await call(s.app, { method: 'GET', url: '/metrics', token: await mint({ ws: 'mine', scopes }) })).text;
+    const own = await scrape(['jobs:read']);
+    expect(own).toMatch(/^overseer_jobs\{workspace="mine",status="QUEUED"\} 1$/m);
+    expect(own).not.toContain('workspace="theirs"');
+    expect(own).toContain('overseer_process_'); // series without a workspace label stay
+    expect(own).toContain('# HELP overseer_jobs ');
+    const all = await scrape(['admin']);
+    expect(all).toMatch(/^overseer_jobs\{workspace="theirs",status="QUEUED"\} 1$/m);
+    expect(all).toContain('workspace="mine"');
+  });
 });
 
 describe('generated from the OpenAPI document', () => {

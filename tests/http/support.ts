@@ -3,6 +3,7 @@
  * minting (honest and hostile), `inject()` wrappers, the envelope check, and per-route fixtures that create the
  * objects a route names so generated tests can fill path and body ids.
  */
+import { sampler } from '../../src/cli/serve.ts';
 import { request as httpRequest } from 'node:http';
 import { expect } from 'vitest';
 import { SignJWT } from 'jose';
@@ -59,7 +60,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     rateLimit: options.rateLimit ?? { perSecond: 0, burst: 1 },
     ready: () => true,
     openapi: () => (openapi ??= buildOpenApi()),
-    metrics: { sample: () => ({ workspaces: [] }) },
+    metrics: { sample: sampler(t.ov, undefined) },
     ...(options.now ? { now: options.now } : {}),
   });
   await app.ready();
