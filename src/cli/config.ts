@@ -18,6 +18,7 @@ const ENV: [string, (c: Record<string, unknown>, v: string) => void][] = [
   ['OVERSEER_NATS_URL', (c, v) => (c['nats'] = v)],
   ['OVERSEER_GATEWAY', (c, v) => (c['gateway'] = v)],
   ['OVERSEER_RATE_LIMIT', (c, v) => (c['rateLimit'] = { ...(c['rateLimit'] as object), perSecond: v })],
+  ['OVERSEER_RATE_BURST', (c, v) => (c['rateLimit'] = { ...(c['rateLimit'] as object), burst: v })],
 ];
 
 /**
@@ -59,21 +60,30 @@ export function loadServerConfig(
 export function resolveJwtSecret(
   config: Pick<ServerConfig, 'jwtSecret' | 'dataDir'>,
   create: boolean,
-): { secret: Uint8Array; generated: boolean } {
-  if (config.jwtSecret) return { secret: new TextEncoder().encode(config.jwtSecret), generated: false };
+): { secret: Uint8Array; source: 'env' | 'file' | 'new'; path: string; save: () => void } {
   const path = join(config.dataDir, 'jwt-secret');
+  const kept = { path, save: () => undefined };
+  if (config.jwtSecret) return { ...kept, secret: new TextEncoder().encode(config.jwtSecret), source: 'env' };
   if (existsSync(path))
-    return { secret: new TextEncoder().encode(readFileSync(path, 'utf8').trim()), generated: false };
+    return { ...kept, secret: new TextEncoder().encode(readFileSync(path, 'utf8').trim()), source: 'file' };
   if (!create)
     throw new OverseerError(
       'UNAUTHENTICATED',
       `No JWT secret: set OVERSEER_JWT_SECRET or start the server once to create ${path}.`,
     );
-  mkdirSync(config.dataDir, { recursive: true });
   const secret = randomBytes(32).toString('base64url');
-  writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  chmodSync(path, 0o600);
-  return { secret: new TextEncoder().encode(secret), generated: true };
+  return {
+    path,
+    secret: new TextEncoder().encode(secret),
+    source: 'new',
+    // Written by the caller once the server listens: a start that fails before (a port in use) leaves no secret
+    // behind, so the next start creates one and prints its admin token.
+    save: () => {
+      mkdirSync(config.dataDir, { recursive: true });
+      writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+      chmodSync(path, 0o600);
+    },
+  };
 }
 
 /** Parses `--key value` and `--flag` arguments. */
@@ -101,6 +111,13 @@ export function parseFlags(args: readonly string[]): {
 /** `1h`, `30m`, `90s`, `7d` or plain seconds. */
 export function parseTtl(value: string): number {
   const m = /^(\d+)([smhd]?)$/.exec(value.trim());
-  if (!m) throw new OverseerError('VALIDATION_FAILED', `Invalid --ttl ${value}: use e.g. 30m, 1h, 7d.`);
-  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+  const seconds = m
+    ? Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd']
+    : 0;
+  if (seconds <= 0)
+    throw new OverseerError(
+      'VALIDATION_FAILED',
+      `Invalid --ttl ${value}: use e.g. 30m, 1h, 7d (more than 0).`,
+    );
+  return seconds;
 }

@@ -22,7 +22,8 @@ Commands:
 
 Configuration: overseer.config.yaml in the working directory (or --config), then the environment:
   OVERSEER_HOST, OVERSEER_PORT, OVERSEER_DATA_DIR, OVERSEER_JWT_SECRET, OVERSEER_DURABILITY,
-  OVERSEER_LOG_LEVEL, OVERSEER_RATE_LIMIT (requests/s per token, 0 = off), OVERSEER_NATS_URL,
+  OVERSEER_LOG_LEVEL, OVERSEER_RATE_LIMIT (requests/s per token, 0 = off),
+  OVERSEER_RATE_BURST (default twice the rate), OVERSEER_NATS_URL,
   OVERSEER_GATEWAY (true|false), then flags.
 `;
 
@@ -51,6 +52,11 @@ async function runServer(flags: Record<string, unknown>): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const { positional, flags } = parseFlags(argv);
   const [command = 'help', sub] = positional;
+  // `--help` after any command shows the help, and never runs the command (`serve --help` must not start a server).
+  if (flags['help'] === true || positional.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
   switch (command) {
     case 'serve':
     case 'start':
@@ -70,10 +76,6 @@ async function main(argv: string[]): Promise<void> {
     case 'help':
       process.stdout.write(USAGE);
       return;
-  }
-  if (flags['help'] || flags['h']) {
-    process.stdout.write(USAGE);
-    return;
   }
   process.stderr.write(`overseer: unknown command '${[command, sub].filter(Boolean).join(' ')}'\n\n${USAGE}`);
   process.exitCode = 2;

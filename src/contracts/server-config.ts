@@ -18,9 +18,11 @@ export const ServerConfigSchema = RuntimeConfigSchema.extend({
     .object({
       /** Requests per second per token; 0 turns the limit off. */
       perSecond: z.coerce.number().min(0).default(1000),
-      burst: z.coerce.number().min(1).default(2000),
+      /** Requests a token may send at once; twice `perSecond` unless given. */
+      burst: z.coerce.number().min(1).optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .transform(({ perSecond, burst }) => ({ perSecond, burst: burst ?? Math.max(1, 2 * perSecond) })),
 })
   .strict()
   .meta({ id: 'ServerConfig' });

@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDataDir, type TempDataDir } from '../../src/testing.ts';
@@ -12,8 +14,11 @@ afterEach(() => {
 });
 
 /** Starts `overseer serve` as a newcomer would and waits for its URL (and the printed admin token, if any). */
-async function startServer(dataDir: string): Promise<{ proc: ChildProcess; url: string; output: string }> {
-  const proc = spawn(process.execPath, ['bin/overseer.js', 'serve', '--port', '0'], {
+async function startServer(
+  dataDir: string,
+  port = '0',
+): Promise<{ proc: ChildProcess; url: string; output: string }> {
+  const proc = spawn(process.execPath, ['bin/overseer.js', 'serve', '--port', port], {
     env: { ...process.env, OVERSEER_DATA_DIR: dataDir, OVERSEER_JWT_SECRET: '', OVERSEER_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -124,6 +129,9 @@ describe('a newcomer', () => {
     const second = await startServer(dir.path);
     child = second.proc;
     expect(second.output.split('\n').some((l) => l.startsWith('eyJ'))).toBe(false); // the secret was kept
+    // It says where the secret is and how to mint a token.
+    expect(second.output).toContain(`JWT secret: ${join(dir.path, 'jwt-secret')}`);
+    expect(second.output).toContain('overseer token create');
     const get = (path: string) => api('GET', path, undefined, second.url);
     expect((await get(`/api/jobs/${job.body.id}`)).body).toMatchObject({
       status: 'COMPLETED',
@@ -136,5 +144,22 @@ describe('a newcomer', () => {
     // A retried POST with the same idempotency key answers the first answer.
     const again = await api('POST', '/api/jobs', { title: 'Add login', priority: 'high' }, second.url);
     expect(again.body.id).toBe(job.body.id);
+  }, 60_000);
+
+  it('whose first start fails (the port is taken) still gets the admin token on the next start', async () => {
+    dir = tempDataDir();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = String((taken.address() as AddressInfo).port);
+    try {
+      await expect(startServer(dir.path, port)).rejects.toThrow(/EADDRINUSE|exited/);
+    } finally {
+      taken.close();
+    }
+    expect(existsSync(join(dir.path, 'jwt-secret'))).toBe(false);
+    const next = await startServer(dir.path);
+    child = next.proc;
+    expect(next.output.split('\n').some((l) => l.startsWith('eyJ'))).toBe(true);
+    expect(statSync(join(dir.path, 'jwt-secret')).mode & 0o777).toBe(0o600);
   }, 60_000);
 });
