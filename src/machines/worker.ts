@@ -60,7 +60,6 @@ export const workerMachine = setup({
   types: {} as { context: WorkerContext; events: WorkerEvent; input: WorkerInput },
   guards: {
     draining: ({ context }) => context.draining,
-    drainingWithoutJob: ({ context }) => context.draining && context.jobId === null,
     noJob: ({ context }) => context.jobId === null,
     pausedFromRunning: ({ context }) => context.pausedFrom === 'RUNNING',
     pausedFromWaiting: ({ context }) => context.pausedFrom === 'WAITING',
@@ -207,7 +206,6 @@ export const workerMachine = setup({
           actions: [{ type: 'rememberOfflineFrom', params: { from: 'PAUSED' } }, 'touch'],
         },
         RESUME: [
-          { guard: 'drainingWithoutJob', target: 'COMPLETED', actions: ['clearPausedFrom', 'touch'] },
           { guard: 'noJob', target: 'IDLE', actions: ['clearPausedFrom', 'announceResume', 'touch'] },
           {
             guard: 'pausedFromRunning',
@@ -221,9 +219,15 @@ export const workerMachine = setup({
           },
           { target: 'IDLE', actions: ['clearPausedFrom', 'announceResume', 'touch'] },
         ],
-        JOB_ENDED: { actions: ['dropJob', 'touch'] },
+        JOB_ENDED: [
+          { guard: 'draining', target: 'COMPLETED', actions: ['dropJob', 'touch'] },
+          { actions: ['dropJob', 'touch'] },
+        ],
         HEARTBEAT: { actions: 'beat' },
-        DRAIN: { actions: ['markDraining', 'touch'] },
+        DRAIN: [
+          { guard: 'noJob', target: 'COMPLETED', actions: ['markDraining', 'touch'] },
+          { actions: ['markDraining', 'touch'] },
+        ],
         TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
@@ -234,8 +238,14 @@ export const workerMachine = setup({
           actions: [{ type: 'rememberOfflineFrom', params: { from: 'FAILED' } }, 'touch'],
         },
         RESTART: { target: 'RETRYING', actions: 'touch' },
-        JOB_ENDED: { actions: ['dropJob', 'touch'] },
-        DRAIN: { actions: ['markDraining', 'touch'] },
+        JOB_ENDED: [
+          { guard: 'draining', target: 'COMPLETED', actions: ['dropJob', 'touch'] },
+          { actions: ['dropJob', 'touch'] },
+        ],
+        DRAIN: [
+          { guard: 'noJob', target: 'COMPLETED', actions: ['markDraining', 'touch'] },
+          { actions: ['markDraining', 'touch'] },
+        ],
         TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
@@ -250,8 +260,14 @@ export const workerMachine = setup({
           { guard: 'draining', target: 'COMPLETED', actions: ['beat', 'dropJob', 'touch'] },
           { target: 'IDLE', actions: ['beat', 'dropJob', 'touch'] },
         ],
-        JOB_ENDED: { actions: ['dropJob', 'touch'] },
-        DRAIN: { actions: ['markDraining', 'touch'] },
+        JOB_ENDED: [
+          { guard: 'draining', target: 'COMPLETED', actions: ['dropJob', 'touch'] },
+          { actions: ['dropJob', 'touch'] },
+        ],
+        DRAIN: [
+          { guard: 'noJob', target: 'COMPLETED', actions: ['markDraining', 'touch'] },
+          { actions: ['markDraining', 'touch'] },
+        ],
         TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
@@ -274,8 +290,14 @@ export const workerMachine = setup({
           },
           { target: 'IDLE', actions: ['beat', 'clearOfflineFrom', 'dropJob', 'touch'] },
         ],
-        JOB_ENDED: { actions: ['dropJob', 'touch'] },
-        DRAIN: { actions: ['markDraining', 'touch'] },
+        JOB_ENDED: [
+          { guard: 'draining', target: 'COMPLETED', actions: ['dropJob', 'touch'] },
+          { actions: ['dropJob', 'touch'] },
+        ],
+        DRAIN: [
+          { guard: 'noJob', target: 'COMPLETED', actions: ['markDraining', 'touch'] },
+          { actions: ['markDraining', 'touch'] },
+        ],
         TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },

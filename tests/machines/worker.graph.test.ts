@@ -41,7 +41,7 @@ describe('worker chart, driven by its graph', () => {
     unreachable: {
       // PAUSED always remembers RUNNING or WAITING when it holds a job (a worker paused from IDLE has none and
       // cannot claim while paused), so the `noJob` / `pausedFrom*` branches before it take every RESUME.
-      'PAUSED: RESUME#4 → IDLE': 'defensive fallback: a held job with pausedFrom IDLE cannot arise',
+      'PAUSED: RESUME#3 → IDLE': 'defensive fallback: a held job with pausedFrom IDLE cannot arise',
     },
   });
 });
@@ -117,6 +117,29 @@ describe('worker behaviour', () => {
     expect(done.value).toBe('COMPLETED');
     expect(done.status).toBe('done');
     expect(done.context.jobId).toBeNull();
+  });
+
+  it('DRAIN completes a worker that holds no job in any state (OFFLINE, PAUSED, FAILED, RETRYING), else with its job', () => {
+    const crash = { type: 'CRASH', at, reason: 'oom' } as const;
+    const restart = { type: 'RESTART', at } as const;
+    for (const path of [[lapse], [pause], [claimed, crash, jobEnded], [claimed, crash, jobEnded, restart]]) {
+      const s = run([...path, drain]);
+      expect(s.value, JSON.stringify(path)).toBe('COMPLETED');
+      expect(s.status).toBe('done');
+    }
+    for (const path of [
+      [claimed, lapse],
+      [claimed, pause],
+      [claimed, crash],
+      [claimed, crash, restart],
+    ]) {
+      const holding = run([...path, drain]);
+      expect(holding.value, JSON.stringify(path)).not.toBe('COMPLETED');
+      expect(holding.context.draining).toBe(true);
+      const done = run([...path, drain, jobEnded]);
+      expect(done.value, JSON.stringify(path)).toBe('COMPLETED');
+      expect(done.context.jobId).toBeNull();
+    }
   });
 
   it('TERMINATE ends any non-final worker; a final worker accepts nothing', () => {

@@ -147,6 +147,6 @@ export const reportCrash = (tx: Tx, env: ServiceEnv, id: string, reason: string)
   transition(tx, id, { type: 'CRASH', at: tx.now, reason }, env);
 export const restartWorker = (tx: Tx, env: ServiceEnv, id: string) =>
   transition(tx, id, { type: 'RESTART', at: tx.now }, env);
-/** Drains a worker: COMPLETED at once when idle, else when its job ends. */
+/** Drains a worker: COMPLETED at once when it holds no job (whatever its state), else when its job ends. */
 export const deregisterWorker = (tx: Tx, env: ServiceEnv, id: string) =>
   transition(tx, id, { type: 'DRAIN', at: tx.now }, env);
