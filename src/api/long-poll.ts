@@ -30,6 +30,9 @@ function park<W extends { wake: () => void }>(
     unlist();
     done();
   }, ms);
+  // The runtime's own timers never keep a process alive, but a caller awaiting its answer must get it: a script
+  // whose only pending work is `await ws.queue.claim({ waitMs })` would otherwise exit before the answer.
+  (timer as { ref?: () => void }).ref?.();
   return {
     promise: promise.then(() => ctx.host.clock.clearTimeout(timer)),
     cancel: () => {

@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { simulatedClock } from '../../src/testing.ts';
 import { openTestOverseer, rejection, type TestOverseer } from '../support/open.ts';
@@ -151,6 +156,33 @@ describe('queue and claims', () => {
     expect((await rejection(ws.queue.claim({ workerId: w.id, waitMs: 30_001 }))).code).toBe(
       'VALIDATION_FAILED',
     );
+  });
+
+  it('a script whose only pending work is a long-poll waits for its answer (the process does not exit first)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'overseer-longpoll-'));
+    try {
+      const script = join(dir, 'claim.mts');
+      const index = pathToFileURL(join(process.cwd(), 'src/index.ts')).href;
+      writeFileSync(
+        script,
+        [
+          `import { createOverseer } from '${index}';`,
+          `const ov = await createOverseer({ dataDir: ${JSON.stringify(join(dir, 'data'))}, logLevel: 'silent' });`,
+          `const ws = ov.workspace('acme');`,
+          `const w = await ws.workers.register({ name: 'w' });`,
+          `console.log(JSON.stringify(await ws.queue.claim({ workerId: w.id, waitMs: 300 })));`,
+          `await ov.close();`,
+        ].join('\n'),
+      );
+      const run = spawnSync(process.execPath, ['--import', 'tsx', script], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(run.status, run.stderr).toBe(0); // 13 ("unsettled top-level await") before the parked timer was ref'd
+      expect(run.stdout.trim()).toBe('{"job":null}');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('complete and fail need the current lease token; a stale one answers LEASE_LOST and changes nothing', async () => {
