@@ -67,13 +67,23 @@ export interface NatsCommandService {
 /** The subject of a command endpoint: any workspace. */
 export const endpointSubject = subjects.commandEndpoint;
 
+/** The standard fields of an endpoint's `$SRV.STATS` entry, as the framework keeps them (nanoseconds). */
+interface StandardEndpointStats {
+  num_requests: number;
+  num_errors: number;
+  last_error: string | undefined;
+  processing_time: number;
+  average_processing_time: number;
+}
+
 /**
  * Serves every command on `overseer.cmd.<workspace>.<command>` through the NATS services framework (service
  * `overseer`, one endpoint per command, queue group `q`), so `$SRV.PING|INFO|STATS.overseer` list it.
  *
  * The framework does not await async handlers; each handler here is wrapped so that it always answers: the result
  * as JSON, or the error envelope with `Nats-Service-Error-Code` (the HTTP status) and `Nats-Service-Error` (the
- * code). Latency and errors are counted here and reported in each endpoint's `data` of `$SRV.STATS`.
+ * code). Latency and errors are counted here and reported in each endpoint's `data` of `$SRV.STATS` and in its
+ * standard fields (`num_requests`, `num_errors`, `last_error`, `average_processing_time`).
  *
  * Refuses to start (DATA_DIR_LOCKED, `details.reason: 'service_running'`) when `$SRV.PING.overseer` already
  * answers: the endpoints share queue group `q`, so a second data node would silently split commands between two
@@ -105,6 +115,18 @@ export async function startNatsCommandService(
     ...(options.metadata ? { metadata: options.metadata } : {}),
     statsHandler: (endpoint) => {
       const c = counts.get(endpoint.subject);
+      // The framework counts a request when the handler returns (before the answer) and an error only when it
+      // throws; ours answers errors in the envelope and never throws. Its standard fields, which `nats micro`
+      // and other tooling read, get our counts instead.
+      const standard = (endpoint as { stats?: StandardEndpointStats }).stats;
+      if (c && standard) {
+        standard.num_requests = c.requests;
+        standard.num_errors = c.errors;
+        standard.last_error = c.lastError;
+        standard.processing_time = Math.round(c.seconds * 1e9);
+        standard.average_processing_time =
+          c.requests === 0 ? 0 : Math.round(standard.processing_time / c.requests);
+      }
       return Promise.resolve(
         c && {
           requests: c.requests,

@@ -112,12 +112,22 @@ describe('startNatsCommandService', () => {
     await request('overseer.cmd.a.echo.other', '{}');
     const stats = (await nc.request('$SRV.STATS.overseer', '', { timeout: 2_000 })).json<{
       version: string;
-      endpoints: { name: string; data: { requests: number; errors: number; last_error?: string } }[];
+      endpoints: {
+        name: string;
+        num_requests: number;
+        num_errors: number;
+        last_error?: string;
+        data: { requests: number; errors: number; last_error?: string };
+      }[];
     }>();
     expect(stats.version).toBe('1.2.3');
     const by = Object.fromEntries(stats.endpoints.map((e) => [e.name, e.data]));
     expect(by['echo_run']).toMatchObject({ requests: 1, errors: 0 });
     expect(by['echo_other']).toMatchObject({ requests: 1, errors: 1, last_error: 'NOT_FOUND' });
+    // The standard fields, which `nats micro stats` reads, say the same (an error answered in the envelope counts).
+    const std = Object.fromEntries(stats.endpoints.map((e) => [e.name, e]));
+    expect(std['echo_run']).toMatchObject({ num_requests: 1, num_errors: 0 });
+    expect(std['echo_other']).toMatchObject({ num_requests: 1, num_errors: 1, last_error: 'NOT_FOUND' });
     expect(await pingService(bus)).toEqual([service!.id]);
     await expect(
       startNatsCommandService({ bus, commands: [], handle: () => Promise.resolve(''), version: '1.0.0' }),
