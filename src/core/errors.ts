@@ -99,7 +99,8 @@ export class OverseerError extends Error {
     this.name = 'OverseerError';
     this.code = code;
     this.status = ErrorCodes[code].status;
-    this.retryable = ErrorCodes[code].retryable;
+    // `details.never` marks a request that can never succeed as sent (more than a pool holds): no retry helps.
+    this.retryable = ErrorCodes[code].retryable && details['never'] !== true;
     this.details = details;
   }
 

@@ -1,3 +1,4 @@
+import { OverseerError } from '../../src/core/errors.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OverseerOptions, WorkspaceClient } from '../../src/index.ts';
 import { openTestOverseer, rejection, type TestOverseer } from '../support/open.ts';
@@ -114,6 +115,20 @@ describe('quotas and named resources', () => {
     );
     expect(err.code).toBe('QUOTA_EXCEEDED');
     expect(Date.now() - started).toBeLessThan(2000);
+    // No retry can help (the SDK retries retryable errors): marked in details, so every transport agrees.
+    expect(err).toBeInstanceOf(OverseerError);
+    const never = err as OverseerError;
+    expect(never.details['never']).toBe(true);
+    expect(never.retryable).toBe(false);
+    expect(OverseerError.fromEnvelope(never.toEnvelope()).retryable).toBe(false);
+    // Busy now but able to fit later: retryable.
+    await ws.resources.allocate({ jobId: job.id, resources: [{ name: 'gpu', count: 2 }] });
+    const other = await run(ws, { title: 'b' });
+    const busy = await rejection(
+      ws.resources.allocate({ jobId: other.job.id, resources: [{ name: 'gpu' }] }),
+    );
+    expect(busy.code).toBe('QUOTA_EXCEEDED');
+    expect((busy as OverseerError).retryable).toBe(true);
     expect(
       (await rejection(ws.resources.allocate({ jobId: 'job_x', resources: [{ name: 'gpu' }] }))).code,
     ).toBe('NOT_FOUND');

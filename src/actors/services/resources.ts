@@ -81,7 +81,7 @@ export function allocate(
         .filter((b) => b.never)
         .map((b) => b.resource)
         .join(', ')}.`,
-      { jobId: input.jobId, busy },
+      { jobId: input.jobId, busy, never: true },
     );
   }
   const waitsFor = [...new Set(busy.flatMap((b) => b.holders))].filter((id) => id !== input.jobId);
