@@ -201,6 +201,11 @@ export class ActorHost implements TxHost {
     this.runner.reset(entry, before);
   }
 
+  /** Whether `close()` has begun: no command runs any more, reads included. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   // ── Commands ──────────────────────────────────────────────────────────────
 
   /**

@@ -25,6 +25,8 @@ export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
   return async (name, workspaceId, input, options) => {
     const command = commandTable.get(name);
     if (!command) throw new OverseerError('NOT_FOUND', `No command ${name}.`, { command: name });
+    // Reads too: after close the store is gone, and LMDB would throw its own untyped error.
+    if (host.isClosed) throw new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is closed.');
     const ws = parseWorkspaceId(workspaceId);
     const parsed = parse(command.input, input ?? {});
     const idempotencyKey =

@@ -89,6 +89,22 @@ describe('jobs', () => {
     expect((await rejection(b.jobs.submit({ title: 'y', dependsOn: [job.id] }))).code).toBe('NOT_FOUND');
   });
 
+  it('after close, reads and writes reject with STORAGE_UNAVAILABLE (an OverseerError), not an LMDB error', async () => {
+    const ws = t.ov.workspace('acme');
+    const job = await ws.jobs.submit({ title: 'x' });
+    await t.ov.close();
+    for (const call of [
+      ws.jobs.get(job.id),
+      ws.jobs.list(),
+      ws.queue.stats(),
+      ws.jobs.submit({ title: 'y' }),
+    ]) {
+      const err = await rejection(call);
+      expect(err).toBeInstanceOf(OverseerError);
+      expect(err.code).toBe('STORAGE_UNAVAILABLE');
+    }
+  });
+
   it('validates workspace ids', () => {
     for (const bad of ['', 'Acme', '-x', 'a.b', 'a'.repeat(64), 'a b']) {
       expect(() => t.ov.workspace(bad)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
