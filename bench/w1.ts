@@ -78,7 +78,7 @@ async function steady(
   const started = new Float64Array(total);
   const samples: number[] = [];
   let stop = false;
-  // The runtime's timers (a parked long-poll's among them) are unref'd: keep the process alive meanwhile.
+  // The runtime's own timers are unref'd (a parked claim's is not): keep the process alive between submits.
   const keepAlive = setInterval(() => undefined, 1_000);
   const consumer = async (workerId: string): Promise<void> => {
     while (!stop) {
