@@ -60,6 +60,7 @@ export const workerMachine = setup({
   types: {} as { context: WorkerContext; events: WorkerEvent; input: WorkerInput },
   guards: {
     draining: ({ context }) => context.draining,
+    drainingWithoutJob: ({ context }) => context.draining && context.jobId === null,
     noJob: ({ context }) => context.jobId === null,
     pausedFromRunning: ({ context }) => context.pausedFrom === 'RUNNING',
     pausedFromWaiting: ({ context }) => context.pausedFrom === 'WAITING',
@@ -206,6 +207,9 @@ export const workerMachine = setup({
           actions: [{ type: 'rememberOfflineFrom', params: { from: 'PAUSED' } }, 'touch'],
         },
         RESUME: [
+          // A draining worker without a job completes on DRAIN or JOB_ENDED now, but one persisted by an earlier
+          // version in that state (paused, draining, its job ended) must still complete, never go back to work.
+          { guard: 'drainingWithoutJob', target: 'COMPLETED', actions: ['clearPausedFrom', 'touch'] },
           { guard: 'noJob', target: 'IDLE', actions: ['clearPausedFrom', 'announceResume', 'touch'] },
           {
             guard: 'pausedFromRunning',

@@ -237,6 +237,25 @@ describe('workers', () => {
     expect((await ws.workers.heartbeat(w.id)).directive).toBe('terminate');
   });
 
+  it('deregister completes a worker without a job in any state; a paused one persisted draining completes on RESUME', async () => {
+    const ws = t.ov.workspace('acme');
+    const paused = await ws.workers.register({ name: 'paused' });
+    await ws.workers.pause(paused.id);
+    expect((await ws.workers.deregister(paused.id)).status).toBe('COMPLETED');
+    // An earlier version left a paused worker draining without a job (its job ended while paused): restored from
+    // LMDB, RESUME must complete it, never send it back to work.
+    const legacy = await ws.workers.register({ name: 'legacy' });
+    await ws.workers.pause(legacy.id);
+    const host = t.ov.runtime.host;
+    await host.pipeline.idle();
+    host.passivate(Infinity);
+    const key = ['acme', 'worker', legacy.id];
+    const stored = host.store.get('actors', key) as { v: number; s: { context: { draining: boolean } } };
+    stored.s.context.draining = true;
+    await host.store.commit([{ db: 'actors', key, value: stored }]);
+    expect((await ws.workers.resume(legacy.id)).status).toBe('COMPLETED');
+  });
+
   it('crash and restart are refused from IDLE', async () => {
     const ws = t.ov.workspace('acme');
     const w = await ws.workers.register({ name: 'w' });
