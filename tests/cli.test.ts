@@ -21,7 +21,7 @@ describe('the overseer command', () => {
     const dir = tempDataDir();
     try {
       const child = spawn(process.execPath, ['bin/overseer.js', 'start'], {
-        env: { ...process.env, OVERSEER_DATA_DIR: dir.path, OVERSEER_PORT: '0' },
+        env: { ...process.env, OVERSEER_DATA_DIR: dir.path, OVERSEER_PORT: '0', OVERSEER_LOG_LEVEL: 'info' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
@@ -48,7 +48,7 @@ describe('the overseer command', () => {
     const dir = tempDataDir();
     try {
       const npm = spawn('npm', ['start', '--silent'], {
-        env: { ...process.env, OVERSEER_DATA_DIR: dir.path, OVERSEER_PORT: '0' },
+        env: { ...process.env, OVERSEER_DATA_DIR: dir.path, OVERSEER_PORT: '0', OVERSEER_LOG_LEVEL: 'info' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
@@ -86,6 +86,8 @@ describe('the overseer command', () => {
     for (const args of [
       ['nats-config', '--help'],
       ['serve', '--help'],
+      ['serve', '--help', 'x'],
+      ['serve', '--help=1'],
       ['token', 'create', '-h'],
     ]) {
       const asked = spawnSync(process.execPath, ['bin/overseer.js', ...args], {

@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -80,8 +89,21 @@ export function resolveJwtSecret(
     // behind, so the next start creates one and prints its admin token.
     save: () => {
       mkdirSync(config.dataDir, { recursive: true });
-      writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+      // On disk before the admin token is printed: a token must not outlive its secret after a power loss.
+      const fd = openSync(path, 'wx', 0o600);
+      try {
+        writeSync(fd, `${secret}\n`);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       chmodSync(path, 0o600);
+      const dir = openSync(config.dataDir, 'r');
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
     },
   };
 }

@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<void> {
   const { positional, flags } = parseFlags(argv);
   const [command = 'help', sub] = positional;
   // `--help` after any command shows the help, and never runs the command (`serve --help` must not start a server).
-  if (flags['help'] === true || positional.includes('-h')) {
+  if (flags['help'] !== undefined || positional.includes('-h')) {
     process.stdout.write(USAGE);
     return;
   }

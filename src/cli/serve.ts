@@ -95,6 +95,7 @@ async function serveDataNode(
     await ov?.close();
     await bus?.close();
   };
+  let http: { close(): Promise<void> } | undefined;
   try {
     ov = await createOverseer({ ...runtimeConfig, logger, ...(bus ? { bus } : {}) });
     const caller = localCaller(ov.runtime.dispatch, new Authenticator({ secret }));
@@ -113,6 +114,7 @@ async function serveDataNode(
           metrics.natsCommands.observe({ command, outcome: code ?? 'ok' }, seconds),
       });
     const url = await listen(caller, metrics, config, logger, () => bus?.isConnected ?? true, maxAnswerBytes);
+    http = url;
     print(`Overseer listening on ${url.url} (data in ${config.dataDir}, durability ${config.durability})`);
     if (nats) print(`Commands over NATS on overseer.cmd.<workspace>.<service>.<operation> (${shown(nats)})`);
     print(`API reference: ${url.url}/docs`);
@@ -144,6 +146,8 @@ async function serveDataNode(
       },
     };
   } catch (err) {
+    // Something after listening failed (the secret could not be written): nothing may keep serving.
+    await http?.close();
     await closeAll();
     throw err;
   }
