@@ -84,7 +84,8 @@ const WORKSPACE_LABEL = /[{,]workspace="([^"]*)"/;
 
 /**
  * The exposition text with only one workspace's series (and every series without a workspace label): what a
- * non-admin token may see, so that a tenant cannot read other tenants' names or counts.
+ * non-admin token may see, so that a tenant cannot read other tenants' names or their per-workspace counts (the
+ * node-wide totals, such as HTTP latency by route, stay visible).
  */
 export function onlyWorkspace(text: string, ws: string): string {
   return text

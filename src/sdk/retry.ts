@@ -33,7 +33,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * Runs `run` until it answers, throws an error that is not retryable (the code's `retryable` flag:
- * STORAGE_UNAVAILABLE, RATE_LIMITED, QUOTA_EXCEEDED), or has been tried `policy.attempts` times; then the
+ * STORAGE_UNAVAILABLE, RATE_LIMITED, QUOTA_EXCEEDED unless `details.never`), or has been tried `policy.attempts` times; then the
  * last error is thrown as it came. Each try must send the same idempotency key, so a retry applies once.
  */
 export async function withRetry<T>(
