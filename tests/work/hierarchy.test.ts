@@ -189,6 +189,30 @@ describe('dependencies', () => {
     expect((await ws.jobs.get(c.id)).lastError).toContain(b.id);
   });
 
+  it('a job may not wait for its own ancestor, directly or through other jobs (it would wait forever)', async () => {
+    t = await openTestOverseer();
+    const ws = t.ov.workspace('acme');
+    await ws.jobs.submit({ title: 'parent' });
+    const parent = await claimAs(ws, 'p');
+    const direct = await rejection(
+      ws.jobs.submit({ title: 'k', parentJobId: parent.job.id, dependsOn: [parent.job.id] }),
+    );
+    expect(direct.code).toBe('DEPENDENCY_CYCLE');
+    expect(direct.details).toMatchObject({ ancestor: parent.job.id, path: [parent.job.id] });
+    // Through another job: b (no parent) waits for the parent; a child waiting for b would wait for the parent.
+    const b = await ws.jobs.submit({ title: 'b', dependsOn: [parent.job.id] });
+    const child = await ws.jobs.submit({ title: 'c', parentJobId: parent.job.id });
+    const through = await rejection(ws.jobs.submit({ title: 'g', parentJobId: child.id, dependsOn: [b.id] }));
+    expect(through.code).toBe('DEPENDENCY_CYCLE');
+    expect(through.details).toMatchObject({ ancestor: parent.job.id, path: [b.id, parent.job.id] });
+    // Nothing was created; a dependency on an unrelated or a finished job is fine.
+    expect((await ws.jobs.list({ parentJobId: child.id })).jobs).toEqual([]);
+    const other = await ws.jobs.submit({ title: 'other' });
+    expect(
+      (await ws.jobs.submit({ title: 'ok', parentJobId: parent.job.id, dependsOn: [other.id] })).status,
+    ).toBe('PENDING');
+  });
+
   it('ids of another workspace are NOT_FOUND', async () => {
     t = await openTestOverseer();
     const a = await t.ov.workspace('a').jobs.submit({ title: 'a' });

@@ -440,6 +440,24 @@ interface SpecArb {
   timeoutSeconds: number | null;
 }
 
+/** Whether a job with these dependencies would wait (through non-final jobs' dependencies) for an ancestor. */
+function waitsOnAncestor(m: Model, dependsOn: readonly string[], ancestors: readonly string[]): boolean {
+  const seen = new Set(dependsOn);
+  const queue = [...dependsOn];
+  for (let i = 0; i < queue.length; i++) {
+    const id = queue[i]!;
+    if (ancestors.includes(id)) return true;
+    const job = m.job(id);
+    if (isFinal(job.status)) continue;
+    for (const next of job.spec.dependsOn) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      queue.push(next);
+    }
+  }
+  return false;
+}
+
 class Submit extends Cmd {
   constructor(
     readonly specs: SpecArb[],
@@ -471,6 +489,8 @@ class Submit extends Cmd {
       const p = m.job(s.parentJobId);
       if (isFinal(p.status)) predicted = { ok: false, code: 'INVALID_STATE_TRANSITION' };
       else if (p.depth + 1 > MAX_DEPTH) predicted = { ok: false, code: 'MAX_DEPTH_EXCEEDED' };
+      else if (waitsOnAncestor(m, s.dependsOn, [p.id, ...p.ancestors]))
+        predicted = { ok: false, code: 'DEPENDENCY_CYCLE' };
       if (!predicted.ok) break;
     }
     const expected = specs.map((s) => {

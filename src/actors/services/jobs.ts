@@ -50,6 +50,7 @@ export function submitJob(tx: Tx, env: ServiceEnv, input: JobSubmit, origin?: Jo
   }
   const dependsOn = [...new Set(spec.dependsOn)];
   const deps = dependsOn.map((id) => ({ id, status: tx.get('job', id).value as JobStatus }));
+  if (ancestors.length > 0 && dependsOn.length > 0) refuseWaitOnAncestor(tx, dependsOn, ancestors);
   const id = tx.mint('job');
   const jobInput: JobInput = {
     id,
@@ -78,6 +79,36 @@ export function submitJob(tx: Tx, env: ServiceEnv, input: JobSubmit, origin?: Jo
     release(tx, env, id);
   }
   return jobView(tx.get('job', id));
+}
+
+/**
+ * A job completes only after its descendants are final, so a descendant that waits (directly or through other
+ * dependencies) for an ancestor to be COMPLETED would wait forever, and its ancestor with it: `DEPENDENCY_CYCLE`,
+ * with the path from the new job's dependency to that ancestor. Final jobs end a path: they wait for nothing.
+ */
+function refuseWaitOnAncestor(tx: Tx, dependsOn: readonly string[], ancestors: readonly string[]): void {
+  const isAncestor = new Set(ancestors);
+  const via = new Map<string, string | null>(dependsOn.map((d) => [d, null]));
+  const queue = [...dependsOn];
+  for (let i = 0; i < queue.length; i++) {
+    const id = queue[i]!;
+    if (isAncestor.has(id)) {
+      const path: string[] = [];
+      for (let at: string | null = id; at !== null; at = via.get(at) ?? null) path.unshift(at);
+      throw new OverseerError(
+        'DEPENDENCY_CYCLE',
+        `The job would wait for its ancestor ${id}, which completes only after its descendants.`,
+        { ancestor: id, path, cycle: ['(new job)', ...path, '(new job)'] },
+      );
+    }
+    const job = tx.get('job', id);
+    if (isFinalJob(job.value)) continue;
+    for (const next of (job.context as JobContext).spec.dependsOn) {
+      if (via.has(next)) continue;
+      via.set(next, id);
+      queue.push(next);
+    }
+  }
 }
 
 /** Releases a SUBMITTED job: PENDING while a dependency is unmet, else QUEUED (and into the queue). */
