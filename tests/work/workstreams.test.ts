@@ -143,4 +143,16 @@ describe('workstreams', () => {
     await ws.jobs.cancel(stream.tasks[3]!.jobId);
     expect((await ws.workstreams.start(stream.id)).status).toBe('FAILED');
   });
+
+  it('a job canceled while READY fails it at start, and the jobs that do not depend on it still run', async () => {
+    t = await openTestOverseer();
+    const ws = t.ov.workspace('acme');
+    const stream = await ws.workstreams.submit(definition, { start: false });
+    const job = (task: string) => stream.tasks.find((x) => x.taskId === task)!.jobId;
+    await ws.jobs.cancel(job('ui'));
+    expect((await ws.workstreams.start(stream.id)).status).toBe('FAILED');
+    expect((await ws.jobs.get(job('e2e'))).status).toBe('BLOCKED'); // depends on ui
+    expect((await ws.jobs.get(job('design'))).status).toBe('QUEUED');
+    expect((await ws.jobs.get(job('api'))).status).toBe('PENDING'); // waits for design, not for ui
+  });
 });

@@ -117,7 +117,8 @@ export function submitWorkstream(
 export function startWorkstream(tx: Tx, env: ServiceEnv, id: string): Workstream {
   tx.send([{ kind: 'workstream', id, event: { type: 'START', at: tx.now } }]);
   const { tasks } = tx.get('workstream', id).context as WorkstreamContext;
-  // A job that ended while the workstream was READY (canceled, say) decides it now.
+  // A job that ended while the workstream was READY (canceled, say) fails it now; as when a job fails while it
+  // is EXECUTING, the other jobs still run (its dependents were BLOCKED when it ended).
   const ended = tasks.find(
     (t) => isFinalJob(tx.get('job', t.jobId).value) && tx.get('job', t.jobId).value !== 'COMPLETED',
   );
@@ -130,12 +131,11 @@ export function startWorkstream(tx: Tx, env: ServiceEnv, id: string): Workstream
         event: { type: 'JOB_FAILED', at: tx.now, reason: `job ${ended.jobId} is ${status}` },
       },
     ]);
-    return workstreamView(tx.get('workstream', id));
   }
   for (const { jobId } of tasks) {
     if (tx.get('job', jobId).value === 'SUBMITTED') release(tx, env, jobId);
   }
-  if (tasks.every((t) => tx.get('job', t.jobId).value === 'COMPLETED')) {
+  if (!ended && tasks.every((t) => tx.get('job', t.jobId).value === 'COMPLETED')) {
     tx.send([{ kind: 'workstream', id, event: { type: 'ALL_COMPLETED', at: tx.now } }]);
   }
   return workstreamView(tx.get('workstream', id));
