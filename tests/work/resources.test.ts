@@ -157,6 +157,27 @@ describe('quotas and named resources', () => {
     expect(order).toEqual(['b', 'c']);
   });
 
+  it('a request behind an earlier waiter names the kind it waits for (pool or lock)', async () => {
+    const ws = await open({ pools: { gpu: 2 } });
+    const a = await run(ws, { title: 'a', resources: [{ name: 'gpu' }] });
+    const c = await run(ws, { title: 'c' });
+    const d = await run(ws, { title: 'd' });
+    // c waits for both units; one is free, but d may not take it ahead of c (FIFO).
+    const cWaits = ws.resources.allocate({
+      jobId: c.job.id,
+      resources: [{ name: 'gpu', count: 2 }],
+      waitMs: 5000,
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const err = await rejection(ws.resources.allocate({ jobId: d.job.id, resources: [{ name: 'gpu' }] }));
+    expect(err.code).toBe('QUOTA_EXCEEDED');
+    expect(err.details!['busy']).toMatchObject([
+      { resource: 'gpu', reason: 'pool', detail: { queued: true } },
+    ]);
+    await ws.queue.complete({ jobId: a.job.id, leaseToken: a.claim.lease!.token });
+    await cWaits;
+  });
+
   it('a wait that times out answers QUOTA_EXCEEDED with what is busy', async () => {
     const ws = await open({});
     const a = await run(ws, { title: 'a', resources: [{ name: 'repo:x' }] });

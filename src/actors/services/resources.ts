@@ -1,6 +1,7 @@
 import { OverseerError } from '../../core/errors.ts';
 import type { ResourceRequest } from '../../contracts/job.ts';
 import type { Allocation } from '../../contracts/resources.ts';
+import { resourceKind } from '../../domain/resources.ts';
 import { findWaitCycle } from '../../domain/wait-for.ts';
 import type { JobContext } from '../../machines/job.ts';
 import type { ServiceEnv } from '../settings.ts';
@@ -68,7 +69,7 @@ export function allocate(
   const busy = check.ok
     ? contended.map((name): Busy => ({
         resource: name,
-        reason: 'lock',
+        reason: resourceKind(name, env.settings.resources.pools) === 'pool' ? 'pool' : 'lock',
         holders: work.ledger.holdersOf(name),
         never: false,
         detail: { queued: true },
