@@ -56,6 +56,21 @@ export type WorkerEvent =
   | { type: 'TERMINATE'; at: number; reason?: string };
 
 /** The worker lifecycle of DESIGN §1. */
+/**
+ * Away from its job loop (PAUSED, FAILED, RETRYING, OFFLINE) a worker can still lose its job or be deregistered:
+ * a draining worker completes as soon as it holds no job.
+ */
+const drainsOnceJobless = {
+  JOB_ENDED: [
+    { guard: 'draining', target: 'COMPLETED', actions: ['dropJob', 'touch'] },
+    { actions: ['dropJob', 'touch'] },
+  ],
+  DRAIN: [
+    { guard: 'noJob', target: 'COMPLETED', actions: ['markDraining', 'touch'] },
+    { actions: ['markDraining', 'touch'] },
+  ],
+} as const;
+
 export const workerMachine = setup({
   types: {} as { context: WorkerContext; events: WorkerEvent; input: WorkerInput },
   guards: {
@@ -223,15 +238,8 @@ export const workerMachine = setup({
           },
           { target: 'IDLE', actions: ['clearPausedFrom', 'announceResume', 'touch'] },
         ],
-        JOB_ENDED: [
-          { guard: 'draining', target: 'COMPLETED', actions: ['dropJob', 'touch'] },
-          { actions: ['dropJob', 'touch'] },
-        ],
+        ...drainsOnceJobless,
         HEARTBEAT: { actions: 'beat' },
-        DRAIN: [
-          { guard: 'noJob', target: 'COMPLETED', actions: ['markDraining', 'touch'] },
-          { actions: ['markDraining', 'touch'] },
-        ],
         TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
@@ -242,14 +250,7 @@ export const workerMachine = setup({
           actions: [{ type: 'rememberOfflineFrom', params: { from: 'FAILED' } }, 'touch'],
         },
         RESTART: { target: 'RETRYING', actions: 'touch' },
-        JOB_ENDED: [
-          { guard: 'draining', target: 'COMPLETED', actions: ['dropJob', 'touch'] },
-          { actions: ['dropJob', 'touch'] },
-        ],
-        DRAIN: [
-          { guard: 'noJob', target: 'COMPLETED', actions: ['markDraining', 'touch'] },
-          { actions: ['markDraining', 'touch'] },
-        ],
+        ...drainsOnceJobless,
         TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
@@ -264,14 +265,7 @@ export const workerMachine = setup({
           { guard: 'draining', target: 'COMPLETED', actions: ['beat', 'dropJob', 'touch'] },
           { target: 'IDLE', actions: ['beat', 'dropJob', 'touch'] },
         ],
-        JOB_ENDED: [
-          { guard: 'draining', target: 'COMPLETED', actions: ['dropJob', 'touch'] },
-          { actions: ['dropJob', 'touch'] },
-        ],
-        DRAIN: [
-          { guard: 'noJob', target: 'COMPLETED', actions: ['markDraining', 'touch'] },
-          { actions: ['markDraining', 'touch'] },
-        ],
+        ...drainsOnceJobless,
         TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
@@ -294,14 +288,7 @@ export const workerMachine = setup({
           },
           { target: 'IDLE', actions: ['beat', 'clearOfflineFrom', 'dropJob', 'touch'] },
         ],
-        JOB_ENDED: [
-          { guard: 'draining', target: 'COMPLETED', actions: ['dropJob', 'touch'] },
-          { actions: ['dropJob', 'touch'] },
-        ],
-        DRAIN: [
-          { guard: 'noJob', target: 'COMPLETED', actions: ['markDraining', 'touch'] },
-          { actions: ['markDraining', 'touch'] },
-        ],
+        ...drainsOnceJobless,
         TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
