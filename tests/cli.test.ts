@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,22 +16,32 @@ describe('token lifetimes', () => {
   });
 });
 
+/** Starts the server with `command args` on a data dir and any free port; resolves once it logs that it is ready. */
+async function startUntilReady(
+  command: string,
+  args: string[],
+  dataDir: string,
+): Promise<{ child: ChildProcess; out: string }> {
+  const child = spawn(command, args, {
+    env: { ...process.env, OVERSEER_DATA_DIR: dataDir, OVERSEER_PORT: '0', OVERSEER_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('overseer ready')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
+  });
+  return { child, out };
+}
+
 describe('the overseer command', () => {
   it('start runs until SIGINT, then closes cleanly and releases the data dir', async () => {
     const dir = tempDataDir();
     try {
-      const child = spawn(process.execPath, ['bin/overseer.js', 'start'], {
-        env: { ...process.env, OVERSEER_DATA_DIR: dir.path, OVERSEER_PORT: '0', OVERSEER_LOG_LEVEL: 'info' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.includes('overseer ready')) resolve();
-        });
-        child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
-      });
+      const { child } = await startUntilReady(process.execPath, ['bin/overseer.js', 'start'], dir.path);
       expect(existsSync(join(dir.path, 'LOCK'))).toBe(true);
       child.kill('SIGINT');
       const code = await new Promise<number | null>((r) => child.once('exit', r));
@@ -47,18 +57,7 @@ describe('the overseer command', () => {
   it('npm start stops when SIGTERM reaches npm alone (as a process manager sends it)', async () => {
     const dir = tempDataDir();
     try {
-      const npm = spawn('npm', ['start', '--silent'], {
-        env: { ...process.env, OVERSEER_DATA_DIR: dir.path, OVERSEER_PORT: '0', OVERSEER_LOG_LEVEL: 'info' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      await new Promise<void>((resolve, reject) => {
-        npm.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.includes('overseer ready')) resolve();
-        });
-        npm.on('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
-      });
+      const { child: npm, out } = await startUntilReady('npm', ['start', '--silent'], dir.path);
       const pid = Number(/"pid":(\d+)/.exec(out)![1]);
       expect(pid).not.toBe(npm.pid); // the server is a child of npm, not npm itself
       npm.kill('SIGTERM');
