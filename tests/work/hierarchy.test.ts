@@ -198,7 +198,11 @@ describe('dependencies', () => {
       ws.jobs.submit({ title: 'k', parentJobId: parent.job.id, dependsOn: [parent.job.id] }),
     );
     expect(direct.code).toBe('DEPENDENCY_CYCLE');
-    expect(direct.details).toMatchObject({ ancestor: parent.job.id, path: [parent.job.id] });
+    expect(direct.details).toEqual({
+      ancestor: parent.job.id,
+      path: [parent.job.id],
+      cycle: ['(new job)', parent.job.id, '(new job)'],
+    });
     // Through another job: b (no parent) waits for the parent; a child waiting for b would wait for the parent.
     const b = await ws.jobs.submit({ title: 'b', dependsOn: [parent.job.id] });
     const child = await ws.jobs.submit({ title: 'c', parentJobId: parent.job.id });

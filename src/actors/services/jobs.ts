@@ -1,6 +1,7 @@
 import { OverseerError } from '../../core/errors.ts';
 import type { Job, JobStatus, JobSubmit, Priority } from '../../contracts/job.ts';
 import { MAX_DEPTH } from '../../contracts/resources.ts';
+import { findWaitCycle } from '../../domain/wait-for.ts';
 import type { JobContext, JobInput } from '../../machines/job.ts';
 import type { ServiceEnv } from '../settings.ts';
 import type { Tx } from '../tx.ts';
@@ -84,30 +85,27 @@ export function submitJob(tx: Tx, env: ServiceEnv, input: JobSubmit, origin?: Jo
 /**
  * A job completes only after its descendants are final, so a descendant that waits (directly or through other
  * dependencies) for an ancestor to be COMPLETED would wait forever, and its ancestor with it: `DEPENDENCY_CYCLE`,
- * with the path from the new job's dependency to that ancestor. Final jobs end a path: they wait for nothing.
+ * with the path from the new job's dependency to that ancestor. In the wait-for graph each non-final job waits
+ * for its dependencies, and each ancestor for the new job; final jobs wait for nothing.
  */
 function refuseWaitOnAncestor(tx: Tx, dependsOn: readonly string[], ancestors: readonly string[]): void {
+  const NEW_JOB = '(new job)';
   const isAncestor = new Set(ancestors);
-  const via = new Map<string, string | null>(dependsOn.map((d) => [d, null]));
-  const queue = [...dependsOn];
-  for (let i = 0; i < queue.length; i++) {
-    const id = queue[i]!;
-    if (isAncestor.has(id)) {
-      const path: string[] = [];
-      for (let at: string | null = id; at !== null; at = via.get(at) ?? null) path.unshift(at);
-      throw new OverseerError(
-        'DEPENDENCY_CYCLE',
-        `The job would wait for its ancestor ${id}, which completes only after its descendants.`,
-        { ancestor: id, path, cycle: ['(new job)', ...path, '(new job)'] },
-      );
-    }
+  const cycle = findWaitCycle(NEW_JOB, (id) => {
+    if (id === NEW_JOB) return dependsOn;
     const job = tx.get('job', id);
-    if (isFinalJob(job.value)) continue;
-    for (const next of (job.context as JobContext).spec.dependsOn) {
-      if (via.has(next)) continue;
-      via.set(next, id);
-      queue.push(next);
-    }
+    const edges = isAncestor.has(id) ? [NEW_JOB] : [];
+    if (!isFinalJob(job.value)) edges.push(...(job.context as JobContext).spec.dependsOn);
+    return edges;
+  });
+  if (cycle) {
+    const path = cycle.slice(1, -1);
+    const ancestor = path[path.length - 1]!;
+    throw new OverseerError(
+      'DEPENDENCY_CYCLE',
+      `The job would wait for its ancestor ${ancestor}, which completes only after its descendants.`,
+      { ancestor, path, cycle },
+    );
   }
 }
 
