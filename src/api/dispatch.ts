@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { OverseerError } from '../core/errors.ts';
 import type { ActorHost } from '../actors/actor-host.ts';
 import type { ServiceEnv } from '../actors/settings.ts';
@@ -21,6 +22,9 @@ export type Dispatch = (
   options: DispatchOptions,
 ) => Promise<unknown>;
 
+/** The key checked under its header's name, so a bad one is reported as `Invalid Idempotency-Key: …`. */
+const IdempotencyKeyHeader = z.object({ 'Idempotency-Key': IdempotencyKeySchema });
+
 export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
   return async (name, workspaceId, input, options) => {
     const command = commandTable.get(name);
@@ -30,7 +34,9 @@ export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
     const ws = parseWorkspaceId(workspaceId);
     const parsed = parse(command.input, input ?? {});
     const idempotencyKey =
-      options.idempotencyKey === undefined ? undefined : parseIdempotencyKey(options.idempotencyKey);
+      options.idempotencyKey === undefined
+        ? undefined
+        : parse(IdempotencyKeyHeader, { 'Idempotency-Key': options.idempotencyKey })['Idempotency-Key'];
     return command.run(
       {
         host,
@@ -43,14 +49,4 @@ export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
       parsed,
     );
   };
-}
-
-/** The `Idempotency-Key` (a header over HTTP and NATS, an option in the library): 1 to 255 characters. */
-function parseIdempotencyKey(key: string): string {
-  if (IdempotencyKeySchema.safeParse(key).success) return key;
-  throw new OverseerError(
-    'VALIDATION_FAILED',
-    `The Idempotency-Key must be 1 to 255 characters; this one has ${key.length}.`,
-    { issues: [{ path: 'Idempotency-Key', message: `length ${key.length}, not 1 to 255` }] },
-  );
 }
