@@ -32,13 +32,19 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<
   }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-  const paths = issues.map((i) => i.path || '(root)');
+  const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: issueMessage(i) }));
   throw new OverseerError(
     'VALIDATION_FAILED',
-    `Invalid ${paths.join(', ')}: ${issues[0]?.message ?? 'invalid'}.`,
+    `Invalid ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}.`,
     { issues },
   );
+}
+
+/** One issue's own text; a payload that is not an object at all says so instead of naming a missing field. */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.path.length === 0 && issue.code === 'invalid_type' && issue.expected === 'object')
+    return 'the payload must be a JSON object';
+  return issue.message;
 }
 
 /** Checks a workspace id (it becomes an LMDB key prefix and a NATS subject token). */
