@@ -171,7 +171,7 @@ export async function startNatsCommandService(
     } catch {
       throw new OverseerError('VALIDATION_FAILED', 'The request payload is not JSON.');
     }
-    const workspaceId = msg.subject.split('.')[2] ?? '';
+    const workspaceId = subjects.workspaceOf(msg.subject);
     const text = await options.handle(command, workspaceId, payload, fromNatsHeaders(msg.headers));
     const limit = options.bus.maxPayload;
     if (Buffer.byteLength(text) > limit)
@@ -273,7 +273,7 @@ export async function startNatsCommandService(
  */
 export function replyAllowed(subject: string, reply: string): boolean {
   if (reply.startsWith(`${subjects.sharedInbox}.`)) return true;
-  const ws = subject.split('.')[2] ?? '';
+  const ws = subjects.workspaceOf(subject);
   return ws !== '' && reply.startsWith(`${subjects.workspaceInbox(ws)}.`);
 }
 

@@ -2,7 +2,7 @@ import { connect, headers } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OverseerError } from '../../src/core/errors.ts';
 import { NatsBus, type NatsBusOptions, type NatsBusStatus } from '../../src/transport/nats-bus.ts';
-import { startNatsServer, type NatsServer } from '../../src/transport/nats-server.ts';
+import { startNatsServer, type NatsServer } from '../../src/testing/nats-server.ts';
 import { busConformance, rejectionOf, until } from './bus-conformance.ts';
 
 let ns: NatsServer;
