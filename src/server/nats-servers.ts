@@ -1,4 +1,4 @@
-import { splitCredentials } from '../transport/nats-bus.ts';
+import { splitCredentials } from '../transport/split-credentials.ts';
 
 /** The server URLs of a comma-separated `nats` setting (`nats://a:4222, nats://b:4222`). */
 export function natsServers(url: string): string[] {

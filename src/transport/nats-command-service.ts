@@ -2,7 +2,8 @@ import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import { ErrorCodes, OverseerError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { checkRequestSize, decodePayload, encodeError } from './bus.ts';
-import { fromNatsHeaders, type NatsBus } from './nats-bus.ts';
+import type { NatsBus } from './nats-bus.ts';
+import { fromNatsHeaders } from './nats-messages.ts';
 import { subjects } from './subjects.ts';
 
 /** The NATS service name every data node registers (`$SRV.PING.overseer`). */
