@@ -9,6 +9,14 @@ import { startNatsServer, tempDataDir, type NatsServer } from '../../src/testing
 
 const SECRET = 'overseer-server-test-secret-of-at-least-32-bytes';
 
+/** The fields of an answer the tests read: a job's, or an error envelope's. */
+interface Answer {
+  id: string;
+  title: string;
+  status: string;
+  error: { code: string };
+}
+
 /** One HTTP call with a bearer token; answers the status and the JSON body. */
 async function call(
   url: string,
@@ -16,7 +24,7 @@ async function call(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: Answer }> {
   const res = await fetch(`${url}${path}`, {
     method,
     headers: {
@@ -25,7 +33,7 @@ async function call(
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as Answer };
 }
 
 describe('startDataNode', () => {
