@@ -122,19 +122,19 @@ export async function startDataNode(options: DataNodeOptions = {}): Promise<Data
         { sub: 'admin', workspaceId: 'default', scopes: ['admin'], ttlSeconds: ADMIN_TOKEN_TTL_SECONDS },
       );
     }
-    const running = { ov, http };
+    const [overseer, listener] = [ov, http];
     return {
-      url: http.url,
+      url: listener.url,
       config,
       log: logger,
-      overseer: ov,
+      overseer,
       bus,
       jwtSecret: { source: jwt.source, path: jwt.path },
       adminToken,
       async close() {
         // Parked long-polls answer now; otherwise closing HTTP would wait for each of them to time out.
-        running.ov.runtime.endWaits();
-        await running.http.close();
+        overseer.runtime.endWaits();
+        await listener.close();
         await closeAll();
       },
     };
