@@ -82,8 +82,7 @@ function packageBans(layer) {
   if (layer !== 'store') patterns.push({ group: ['lmdb', 'lmdb/*'], message: 'Only store/ touches LMDB.' });
   if (layer !== 'http')
     patterns.push({ group: ['fastify', 'fastify/*', '@fastify/*'], message: 'Only http/ knows Fastify.' });
-  if (!['transport', 'cli'].includes(layer))
-    patterns.push({ group: ['@nats-io/*'], message: 'Only transport/ knows NATS.' });
+  if (layer !== 'transport') patterns.push({ group: ['@nats-io/*'], message: 'Only transport/ knows NATS.' });
   return patterns;
 }
 
