@@ -14,6 +14,9 @@ const layers = [
   'api',
   'http',
   'sdk',
+  'server',
+  'runner',
+  'testing',
   'cli',
 ];
 
@@ -29,7 +32,26 @@ const allowed = {
   api: ['core', 'contracts', 'domain', 'machines', 'actors', 'transport'],
   http: ['core', 'contracts', 'api'],
   sdk: ['core', 'contracts', 'transport'],
-  cli: ['core', 'contracts', 'api', 'http', 'sdk', 'transport'],
+  server: ['core', 'contracts', 'api', 'http', 'transport'],
+  runner: ['core', 'contracts', 'sdk'],
+  testing: ['core', 'contracts'],
+  cli: ['core', 'contracts', 'api', 'sdk', 'transport', 'server', 'runner'],
+};
+
+/** The root files (`src/runtime.ts`, `src/index.ts`, `src/testing.ts`) each layer may import. */
+const allowedRoots = {
+  server: ['runtime', 'index'],
+  cli: ['index'],
+};
+
+/** Each root file: the folders and the other root files it may import. */
+const roots = {
+  runtime: {
+    folders: ['core', 'contracts', 'domain', 'machines', 'store', 'transport', 'actors', 'api'],
+    files: [],
+  },
+  index: { folders: ['core', 'contracts', 'transport', 'actors', 'api'], files: ['runtime'] },
+  testing: { folders: ['core', 'contracts', 'testing'], files: [] },
 };
 
 const nodeAndIo = ['node:*', 'lmdb', 'lmdb/*', '@nats-io/*', 'pino', 'fastify', 'fastify/*'];
@@ -50,17 +72,31 @@ const pureSyntax = [
   },
 ];
 
+/** An import of one of the root files named: from a folder (`../runtime.ts`, never a folder's own `./index.ts`) or a root file (`./runtime.ts`). */
+const rootImport = (names, fromRoot = false) =>
+  `^${fromRoot ? '\\./' : '(\\.\\./)+'}(${names.join('|')})(\\.ts)?$`;
+
+/** The package bans every file of `src/` outside the one folder that owns the package. */
+function packageBans(layer) {
+  const patterns = [];
+  if (layer !== 'store') patterns.push({ group: ['lmdb', 'lmdb/*'], message: 'Only store/ touches LMDB.' });
+  if (layer !== 'http')
+    patterns.push({ group: ['fastify', 'fastify/*', '@fastify/*'], message: 'Only http/ knows Fastify.' });
+  if (layer !== 'transport') patterns.push({ group: ['@nats-io/*'], message: 'Only transport/ knows NATS.' });
+  return patterns;
+}
+
 function boundary(layer) {
   const banned = layers.filter((l) => l !== layer && !allowed[layer].includes(l));
   const patterns = banned.map((l) => ({
     group: [`**/${l}/*`, `../${l}/*`, `../../${l}/*`],
     message: `${layer}/ may not import ${l}/ (DESIGN §2).`,
   }));
-  if (layer !== 'cli')
-    patterns.push({
-      group: ['**/runtime', '**/runtime.ts', '**/index', '**/index.ts', '**/testing', '**/testing.ts'],
-      message: 'Only the composition root picks implementations.',
-    });
+  const bannedRoots = Object.keys(roots).filter((r) => !(allowedRoots[layer] ?? []).includes(r));
+  patterns.push({
+    regex: rootImport(bannedRoots),
+    message: `${layer}/ may not import ${bannedRoots.map((r) => `${r}.ts`).join(', ')}: only the composition root picks implementations.`,
+  });
   const pure = ['contracts', 'domain', 'machines'].includes(layer);
   if (pure) patterns.push({ group: nodeAndIo, message: `${layer}/ is pure: no I/O imports.` });
   if (layer === 'machines')
@@ -68,17 +104,29 @@ function boundary(layer) {
       regex: '^(?!xstate$|\\.{1,2}/)',
       message: 'machines/ import only xstate, contracts and domain.',
     });
-  if (layer !== 'store') patterns.push({ group: ['lmdb', 'lmdb/*'], message: 'Only store/ touches LMDB.' });
-  if (layer !== 'http')
-    patterns.push({ group: ['fastify', 'fastify/*', '@fastify/*'], message: 'Only http/ knows Fastify.' });
-  if (!['transport', 'cli'].includes(layer))
-    patterns.push({ group: ['@nats-io/*'], message: 'Only transport/ knows NATS.' });
+  patterns.push(...packageBans(layer));
   const rules = { 'no-restricted-imports': ['error', { patterns }] };
   if (pure) {
     rules['no-restricted-globals'] = ['error', ...pureGlobals];
     rules['no-restricted-syntax'] = ['error', ...pureSyntax];
   }
   return { files: [`src/${layer}/**/*.ts`], rules };
+}
+
+/** The rule of one root file: the folders and root files it may import, and the package bans. */
+function rootBoundary(root) {
+  const { folders, files } = roots[root];
+  const patterns = layers
+    .filter((l) => !folders.includes(l))
+    .map((l) => ({ group: [`./${l}/*`], message: `${root}.ts may not import ${l}/ (DESIGN §2).` }));
+  const bannedRoots = Object.keys(roots).filter((r) => r !== root && !files.includes(r));
+  if (bannedRoots.length > 0)
+    patterns.push({
+      regex: rootImport(bannedRoots, true),
+      message: `${root}.ts may not import ${bannedRoots.map((r) => `${r}.ts`).join(', ')} (DESIGN §2).`,
+    });
+  patterns.push(...packageBans(root));
+  return { files: [`src/${root}.ts`], rules: { 'no-restricted-imports': ['error', { patterns }] } };
 }
 
 export default tseslint.config(
@@ -108,6 +156,7 @@ export default tseslint.config(
     settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js'] } } },
   },
   ...layers.map(boundary),
+  ...Object.keys(roots).map(rootBoundary),
   // XState's `types: {} as {...}` idiom is an assertion the rule cannot see the point of.
   { files: ['src/machines/**/*.ts'], rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'off' } },
   {

@@ -55,7 +55,7 @@ export async function createOverseer(options: OverseerOptions = {}): Promise<Ove
   };
 }
 
-export type { OverseerOptions, Runtime } from './runtime.ts';
+export type { OverseerOptions, Runtime, RuntimeSample, WorkspaceSample } from './runtime.ts';
 export type { WorkspaceClient, Page } from './api/workspace-client.ts';
 export { OverseerError, ErrorCodes, isOverseerError } from './core/errors.ts';
 export type { ErrorCode, ErrorEnvelope } from './core/errors.ts';

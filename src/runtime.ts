@@ -32,6 +32,22 @@ export interface OverseerOptions extends RuntimeConfigInput {
   migrations?: Migrations;
 }
 
+/** One workspace's counts at one moment, for the Prometheus gauges. */
+export interface WorkspaceSample {
+  workspaceId: string;
+  /** Workers by status. */
+  workers: Record<string, number>;
+  /** Jobs by status. */
+  jobs: Record<string, number>;
+  /** Queued jobs by priority. */
+  queueDepth: Record<string, number>;
+}
+
+/** What the runtime holds right now, read from memory (never LMDB): one entry per workspace loaded so far. */
+export interface RuntimeSample {
+  workspaces: WorkspaceSample[];
+}
+
 /** The composed runtime: host, command dispatch and housekeeping. */
 export interface Runtime {
   readonly config: RuntimeConfig;
@@ -41,6 +57,8 @@ export interface Runtime {
   readonly dispatch: Dispatch;
   readonly settings: RuntimeSettings;
   readonly env: ServiceEnv;
+  /** Counts for metrics (workers and jobs by status, queue depth by priority), so adapters need not reach the host. */
+  sample(): RuntimeSample;
   /** Runs one retention pass now. */
   retain(): Promise<RetentionReport>;
   /**
@@ -122,6 +140,14 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
     dispatch,
     settings,
     env,
+    sample: () => ({
+      workspaces: [...work.loaded()].map((w) => ({
+        workspaceId: w.ws,
+        workers: host.statusCounts(w.ws, 'worker'),
+        jobs: host.statusCounts(w.ws, 'job'),
+        queueDepth: w.queue.depthByPriority(),
+      })),
+    }),
     retain,
     endWaits: () => work.endWaits(),
     async close() {

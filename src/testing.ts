@@ -40,5 +40,5 @@ export function simulatedClock(start = Date.UTC(2026, 0, 1)): TestClock {
   return clock;
 }
 
-export { startNatsServer } from './transport/nats-server.ts';
-export type { NatsServer, NatsServerOptions } from './transport/nats-server.ts';
+export { startNatsServer } from './testing/nats-server.ts';
+export type { NatsServer, NatsServerOptions } from './testing/nats-server.ts';

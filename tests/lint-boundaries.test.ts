@@ -51,6 +51,65 @@ describe('ESLint enforces the layers and the determinism bans', () => {
     });
   }
 
+  // The node as code, the agent runner, the CLI, the test kit's folder and the root files (issue 13).
+  const imports = (from: string, what: string, file: string): string =>
+    `import { ${what} } from '${from}';\nexport const v = ${what};\nexport const f = '${file}';\n`;
+  const boundaryCases: [string, string, string][] = [
+    ['src/server/x.ts', '../actors/actor-host.ts', 'ActorHost'],
+    ['src/server/x.ts', '../store/lmdb-store.ts', 'LmdbStore'],
+    ['src/server/x.ts', '../testing.ts', 'tempDataDir'],
+    ['src/server/x.ts', '../cli/serve.ts', 'serve'],
+    ['src/runner/x.ts', '../api/commands.ts', 'commands'],
+    ['src/runner/x.ts', '../transport/nats-bus.ts', 'NatsBus'],
+    ['src/runner/x.ts', '../server/index.ts', 'startDataNode'],
+    ['src/runner/x.ts', '../runtime.ts', 'createRuntime'],
+    ['src/runner/x.ts', '../index.ts', 'createOverseer'],
+    ['src/runner/work/x.ts', '../../actors/actor-host.ts', 'ActorHost'],
+    ['src/cli/x.ts', '../actors/actor-host.ts', 'ActorHost'],
+    ['src/cli/x.ts', '../http/server.ts', 'buildHttpServer'],
+    ['src/cli/x.ts', '../runtime.ts', 'createRuntime'],
+    ['src/cli/x.ts', '@nats-io/transport-node', 'connect'],
+    ['src/server/x.ts', '@nats-io/transport-node', 'connect'],
+    ['src/server/x.ts', 'fastify', 'Fastify'],
+    ['src/actors/x.ts', '../testing/nats-server.ts', 'startNatsServer'],
+    ['src/http/x.ts', '../server/index.ts', 'startDataNode'],
+    ['src/runtime.ts', './http/server.ts', 'buildHttpServer'],
+    ['src/runtime.ts', './server/index.ts', 'startDataNode'],
+    ['src/runtime.ts', './index.ts', 'createOverseer'],
+    ['src/runtime.ts', 'lmdb', 'open'],
+    ['src/index.ts', './server/index.ts', 'startDataNode'],
+    ['src/index.ts', './http/server.ts', 'buildHttpServer'],
+    ['src/index.ts', './testing.ts', 'tempDataDir'],
+    ['src/index.ts', './store/lmdb-store.ts', 'LmdbStore'],
+    ['src/testing.ts', './runtime.ts', 'createRuntime'],
+    ['src/testing.ts', './actors/actor-host.ts', 'ActorHost'],
+    ['src/testing.ts', '@nats-io/transport-node', 'connect'],
+  ];
+  for (const [file, from, what] of boundaryCases) {
+    it(`${file}: import from ${from} → no-restricted-imports`, async () => {
+      expect(await lint(file, imports(from, what, file))).toContain('no-restricted-imports');
+    });
+  }
+
+  const allowedCases: [string, string, string][] = [
+    ['src/server/x.ts', '../runtime.ts', 'createRuntime'],
+    ['src/server/x.ts', '../index.ts', 'createOverseer'],
+    ['src/server/x.ts', '../http/server.ts', 'buildHttpServer'],
+    ['src/server/x.ts', '../transport/nats-bus.ts', 'NatsBus'],
+    ['src/runner/x.ts', '../sdk/index.ts', 'Agent'],
+    ['src/runner/x.ts', '../contracts/job.ts', 'JobSchema'],
+    ['src/cli/x.ts', '../server/index.ts', 'startDataNode'],
+    ['src/cli/x.ts', '../runner/x.ts', 'runWorker'],
+    ['src/runtime.ts', './actors/actor-host.ts', 'ActorHost'],
+    ['src/index.ts', './runtime.ts', 'createRuntime'],
+    ['src/testing.ts', './testing/nats-server.ts', 'startNatsServer'],
+  ];
+  for (const [file, from, what] of allowedCases) {
+    it(`${file}: import from ${from} is allowed`, async () => {
+      expect(await lint(file, imports(from, what, file))).toEqual([]);
+    });
+  }
+
   it('allows what the layers permit', async () => {
     expect(
       await lint(

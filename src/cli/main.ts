@@ -1,7 +1,6 @@
 /** The `overseer` command. */
 import { parseFlags } from './config.ts';
 import { runNatsConfig } from './nats-config.ts';
-import { serve } from './serve.ts';
 import { tokenCreate } from './token.ts';
 
 const USAGE = `Usage: overseer <command> [flags]
@@ -30,6 +29,8 @@ Configuration: overseer.config.yaml in the working directory (or --config), then
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function runServer(flags: Record<string, unknown>): Promise<void> {
+  // Loaded on demand: `help`, `token` and `nats-config` need none of the node's modules.
+  const { serve } = await import('./serve.ts');
   const server = await serve(flags, out);
   let stopping = false;
   const stop = (signal: string) => {

@@ -2,7 +2,8 @@ import { OverseerError } from '../core/errors.ts';
 import { ScopeSchema, type Scope } from '../contracts/scopes.ts';
 import { createToken } from '../api/auth.ts';
 import { parseWorkspaceId } from '../api/validation.ts';
-import { loadServerConfig, parseTtl, resolveJwtSecret } from './config.ts';
+import { resolveJwtSecret } from '../server/jwt-secret.ts';
+import { loadServerConfig, parseTtl } from './config.ts';
 
 /**
  * `overseer token create --workspace acme --scopes jobs:read,jobs:write --ttl 1h [--sub NAME]`: prints a token.

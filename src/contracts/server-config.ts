@@ -27,3 +27,5 @@ export const ServerConfigSchema = RuntimeConfigSchema.extend({
   .strict()
   .meta({ id: 'ServerConfig' });
 export type ServerConfig = z.output<typeof ServerConfigSchema>;
+/** What a server config may be given as (defaults and coercions not yet applied). */
+export type ServerConfigInput = z.input<typeof ServerConfigSchema>;

@@ -11,17 +11,6 @@ export interface Subscription {
  */
 export type EventHandler = (payload: unknown, subject: string) => void | Promise<void>;
 
-/**
- * Handles a request and returns its reply. Header names arrive lower-cased (as in Node's HTTP server),
- * whatever case the requester used. Throwing an OverseerError rejects the requester's promise with an
- * OverseerError of the same code, message and details; any other throw reaches it as `INTERNAL`.
- */
-export type RequestHandler = (
-  payload: unknown,
-  headers: Readonly<Record<string, string>>,
-  subject: string,
-) => Promise<unknown>;
-
 /** Options of one request. */
 export interface RequestOptions {
   headers?: Record<string, string>;
@@ -76,8 +65,12 @@ export function requestFailed(
  * - request and reply payloads travel as JSON (a request above {@link MAX_REQUEST_BYTES} is refused with
  *   `PAYLOAD_TOO_LARGE` before it is sent); a request always settles: with the reply, with the handler's
  *   OverseerError, or with a {@link RequestFailure};
- * - `close()` rejects the requests still in flight and stops every subscription; `subscribe`, `serve` and
- *   `request` on a closed bus fail with reason `closed`.
+ * - `close()` rejects the requests still in flight and stops every subscription; `subscribe` and `request`
+ *   on a closed bus fail with reason `closed`.
+ *
+ * Requests are answered by a data node's NATS command service (`nats-command-service.ts`), never by a Bus: in
+ * one process a command is a function call through the dispatch, so the in-process bus answers every request
+ * `no_responders`.
  */
 export interface Bus {
   /** The largest message the transport carries (NATS: the server's `max_payload`); none for in-process. */
@@ -85,8 +78,6 @@ export interface Bus {
   publish(subject: string, payload: unknown): void;
   subscribe(pattern: string, handler: EventHandler): Subscription;
   request(subject: string, payload: unknown, options?: RequestOptions): Promise<unknown>;
-  /** Answers requests on `pattern`; several servers of one pattern share the load (a NATS queue group). */
-  serve(pattern: string, handler: RequestHandler): Subscription;
   close(): Promise<void>;
 }
 
@@ -110,15 +101,6 @@ export function decodePayload(text: string): unknown {
 export function checkRequestSize(subject: string, bytes: number): void {
   if (bytes > MAX_REQUEST_BYTES)
     throw new OverseerError('PAYLOAD_TOO_LARGE', undefined, { subject, bytes, limit: MAX_REQUEST_BYTES });
-}
-
-/** A copy of headers with lower-cased names, as a request handler sees them. */
-export function lowerCaseHeaders(
-  headers: Readonly<Record<string, string>> | undefined,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) out[name.toLowerCase()] = value;
-  return out;
 }
 
 /**

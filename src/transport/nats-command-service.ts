@@ -2,7 +2,8 @@ import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import { ErrorCodes, OverseerError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { checkRequestSize, decodePayload, encodeError } from './bus.ts';
-import { fromNatsHeaders, type NatsBus } from './nats-bus.ts';
+import type { NatsBus } from './nats-bus.ts';
+import { fromNatsHeaders } from './nats-messages.ts';
 import { subjects } from './subjects.ts';
 
 /** The NATS service name every data node registers (`$SRV.PING.overseer`). */
@@ -171,7 +172,7 @@ export async function startNatsCommandService(
     } catch {
       throw new OverseerError('VALIDATION_FAILED', 'The request payload is not JSON.');
     }
-    const workspaceId = msg.subject.split('.')[2] ?? '';
+    const workspaceId = subjects.workspaceOf(msg.subject);
     const text = await options.handle(command, workspaceId, payload, fromNatsHeaders(msg.headers));
     const limit = options.bus.maxPayload;
     if (Buffer.byteLength(text) > limit)
@@ -273,7 +274,7 @@ export async function startNatsCommandService(
  */
 export function replyAllowed(subject: string, reply: string): boolean {
   if (reply.startsWith(`${subjects.sharedInbox}.`)) return true;
-  const ws = subject.split('.')[2] ?? '';
+  const ws = subjects.workspaceOf(subject);
   return ws !== '' && reply.startsWith(`${subjects.workspaceInbox(ws)}.`);
 }
 

@@ -5,6 +5,8 @@ export const subjects = {
   /** `overseer.evt.<workspace>.<kind>.<id>.<to>`. */
   event: (workspaceId: string, kind: string, id: string, to: string): string =>
     `overseer.evt.${workspaceId}.${kind}.${id}.${to}`,
+  /** The workspace token of a command or event subject (`overseer.cmd.acme.jobs.submit` → `acme`; `''` if none). */
+  workspaceOf: (subject: string): string => subject.split('.')[2] ?? '',
   /** Every event of every workspace. */
   allEvents: 'overseer.evt.>',
   /** Every event of one workspace. */

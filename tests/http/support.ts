@@ -3,7 +3,7 @@
  * minting (honest and hostile), `inject()` wrappers, the envelope check, and per-route fixtures that create the
  * objects a route names so generated tests can fill path and body ids.
  */
-import { sampler } from '../../src/cli/serve.ts';
+import { runtimeSampler } from '../../src/server/runtime-sampler.ts';
 import { request as httpRequest } from 'node:http';
 import { expect } from 'vitest';
 import { SignJWT } from 'jose';
@@ -60,7 +60,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     rateLimit: options.rateLimit ?? { perSecond: 0, burst: 1 },
     ready: () => true,
     openapi: () => (openapi ??= buildOpenApi()),
-    metrics: { sample: sampler(t.ov, undefined) },
+    metrics: { sample: runtimeSampler(t.ov.runtime, undefined) },
     ...(options.now ? { now: options.now } : {}),
   });
   await app.ready();

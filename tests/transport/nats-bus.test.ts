@@ -1,9 +1,10 @@
-import { connect, headers } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OverseerError } from '../../src/core/errors.ts';
+import { MAX_REQUEST_BYTES } from '../../src/transport/bus.ts';
 import { NatsBus, type NatsBusOptions, type NatsBusStatus } from '../../src/transport/nats-bus.ts';
-import { startNatsServer, type NatsServer } from '../../src/transport/nats-server.ts';
+import { startNatsServer, type NatsServer } from '../../src/testing/nats-server.ts';
 import { busConformance, rejectionOf, until } from './bus-conformance.ts';
+import { respond } from './nats-responder.ts';
 
 let ns: NatsServer;
 beforeAll(async () => {
@@ -34,6 +35,131 @@ busConformance('nats', async () => {
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const never = (): Promise<never> => new Promise<never>(() => undefined);
+
+describe('NatsBus requests, answered as a data node answers them', () => {
+  let client: NatsBus;
+  let server: NatsBus;
+  beforeEach(async () => {
+    // A short grace: some tests leave handlers that never answer.
+    client = await open({ name: 'request-client', closeGraceMs: 100 });
+    server = await open({ name: 'request-server', closeGraceMs: 100 });
+  });
+  afterEach(async () => {
+    await Promise.all([client.close(), server.close()]);
+  });
+  const settle = async (): Promise<void> => {
+    await server.flush();
+    await client.flush();
+  };
+
+  it('answers a request with the reply of the server, as JSON', async () => {
+    const seen: { payload: unknown; subject: string }[] = [];
+    respond(server, 'conf.echo.*', (payload, _headers, subject) => {
+      seen.push({ payload, subject });
+      return Promise.resolve({ echo: payload, at: new Date(0) });
+    });
+    await settle();
+    const reply = await client.request('conf.echo.one', { n: 1, when: new Date(0), gone: undefined });
+    expect(reply).toEqual({
+      echo: { n: 1, when: '1970-01-01T00:00:00.000Z' },
+      at: '1970-01-01T00:00:00.000Z',
+    });
+    expect(seen).toEqual([{ payload: { n: 1, when: '1970-01-01T00:00:00.000Z' }, subject: 'conf.echo.one' }]);
+  });
+
+  it('carries `undefined` both ways', async () => {
+    let got: unknown = 'unset';
+    respond(server, 'conf.void', (payload) => {
+      got = payload;
+      return Promise.resolve(undefined);
+    });
+    await settle();
+    await expect(client.request('conf.void', undefined)).resolves.toBeUndefined();
+    expect(got).toBeUndefined();
+  });
+
+  it('sends the request headers, which the answering side reads with lower-cased names', async () => {
+    let seen: Readonly<Record<string, string>> = {};
+    respond(server, 'conf.headers', (_p, headers) => {
+      seen = headers;
+      return Promise.resolve('ok');
+    });
+    await settle();
+    await client.request(
+      'conf.headers',
+      {},
+      { headers: { Authorization: 'Bearer abc.def', 'Idempotency-Key': 'k-1' } },
+    );
+    expect(seen['authorization']).toBe('Bearer abc.def');
+    expect(seen['idempotency-key']).toBe('k-1');
+  });
+
+  it('rejects with the OverseerError of an error envelope', async () => {
+    respond(server, 'conf.fail', () =>
+      Promise.reject(
+        new OverseerError('INVALID_STATE_TRANSITION', 'Job is COMPLETED.', { state: 'COMPLETED' }),
+      ),
+    );
+    await settle();
+    const err = await rejectionOf(client.request('conf.fail', {}));
+    expect(err.code).toBe('INVALID_STATE_TRANSITION');
+    expect(err.status).toBe(409);
+    expect(err.message).toBe('Job is COMPLETED.');
+    expect(err.details).toEqual({ state: 'COMPLETED' });
+  });
+
+  it('rejects with INTERNAL, without the message, when the answering side failed otherwise', async () => {
+    respond(server, 'conf.bug', () => Promise.reject(new TypeError('secret internals')));
+    await settle();
+    const err = await rejectionOf(client.request('conf.bug', {}));
+    expect(err.code).toBe('INTERNAL');
+    expect(err.message).not.toContain('secret');
+  });
+
+  it('fails a request unanswered within timeoutMs, with reason timeout, about on time', async () => {
+    respond(server, 'conf.slow', never);
+    await settle();
+    const started = Date.now();
+    const err = await rejectionOf(client.request('conf.slow', {}, { timeoutMs: 200 }));
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(190);
+    expect(took).toBeLessThan(1_000);
+    expect(err.code).toBe('STORAGE_UNAVAILABLE');
+    expect(err.details['reason']).toBe('timeout');
+  });
+
+  it('round-trips a 400 KiB payload and refuses one above 512 KiB before sending it', async () => {
+    let calls = 0;
+    respond(server, 'conf.big', (payload) => {
+      calls++;
+      return Promise.resolve(payload);
+    });
+    await settle();
+    const big = { blob: 'x'.repeat(400 * 1024) };
+    await expect(client.request('conf.big', big)).resolves.toEqual(big);
+    expect(calls).toBe(1);
+    const err = await rejectionOf(client.request('conf.big', { blob: 'x'.repeat(MAX_REQUEST_BYTES) }));
+    expect(err.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(calls).toBe(1);
+  });
+
+  it('rejects the requests in flight when closed', async () => {
+    respond(server, 'conf.hang', never);
+    await settle();
+    const started = Date.now();
+    const pending = [1, 2, 3].map((n) =>
+      rejectionOf(client.request('conf.hang', { n }, { timeoutMs: 20_000 })),
+    );
+    await sleep(20);
+    await client.close();
+    for (const err of await Promise.all(pending)) {
+      expect(err.code).toBe('STORAGE_UNAVAILABLE');
+      expect(err.details['reason']).toBe('closed');
+    }
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
 
 describe('NatsBus', () => {
   it('never lets a slow subscriber block others, publishing or serving; overflow counts drops', async () => {
@@ -48,7 +174,7 @@ describe('NatsBus', () => {
       await gate;
     });
     sub.subscribe('nats.slow', (p) => void fast.push(p as number));
-    sub.serve('nats.ping', () => Promise.resolve('pong'));
+    respond(sub, 'nats.ping', () => Promise.resolve('pong'));
     await sub.flush();
 
     for (let i = 0; i < 200; i++) pub.publish('nats.slow', i);
@@ -65,45 +191,16 @@ describe('NatsBus', () => {
     await Promise.all([sub.close(), pub.close()]);
   });
 
-  it('puts the error envelope and Nats-Service-Error-Code on the wire for any NATS client', async () => {
-    const bus = await open();
-    bus.serve('nats.raw', (_p, h) =>
-      h['authorization'] === 'Bearer t'
-        ? Promise.resolve({ ok: true })
-        : Promise.reject(new OverseerError('UNAUTHENTICATED')),
-    );
-    await bus.flush();
-    const nc = await connect({ servers: ns.url });
-    try {
-      const denied = await nc.request('nats.raw', '{}', { timeout: 2_000 });
-      expect(denied.headers?.get('Nats-Service-Error-Code')).toBe('401');
-      expect(denied.json()).toEqual({
-        error: { code: 'UNAUTHENTICATED', message: 'A valid bearer token is required.', details: {} },
-      });
-      const h = headers();
-      h.set('Authorization', 'Bearer t');
-      const ok = await nc.request('nats.raw', '{}', { timeout: 2_000, headers: h });
-      expect(ok.headers?.get('Nats-Service-Error-Code') ?? '').toBe('');
-      expect(ok.json()).toEqual({ ok: true });
-      const notJson = await nc.request('nats.raw', 'not json', { timeout: 2_000 });
-      expect(notJson.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
-    } finally {
-      await nc.close();
-      await bus.close();
-    }
-  });
-
-  it('honours the server max_payload for requests and replies', async () => {
+  it('honours the server max_payload for requests and publishes', async () => {
     const small = await startNatsServer({ config: 'max_payload: 65536' });
     const bus = await open({}, small);
     try {
       expect(bus.maxPayload).toBe(65_536);
-      bus.serve('nats.size', (p) => Promise.resolve((p as { n: number }).n > 0 ? 'y'.repeat(100_000) : 'ok'));
+      respond(bus, 'nats.size', () => Promise.resolve('ok'));
       await bus.flush();
       const request = await rejectionOf(bus.request('nats.size', { n: 0, pad: 'x'.repeat(100_000) }));
       expect(request.code).toBe('PAYLOAD_TOO_LARGE');
-      const reply = await rejectionOf(bus.request('nats.size', { n: 1 }));
-      expect(reply.code).toBe('PAYLOAD_TOO_LARGE');
+      await expect(bus.request('nats.size', { n: 0 })).resolves.toBe('ok');
       expect(bus.dropped).toBe(0);
       bus.publish('nats.size', 'z'.repeat(100_000));
       expect(bus.dropped).toBe(1);
@@ -122,7 +219,7 @@ describe('NatsBus', () => {
     server.onStatus((s) => seen['server']?.push(s));
     const reconnects = (who: string): number => seen[who]?.filter((s) => s.type === 'reconnect').length ?? 0;
     try {
-      server.serve('nats.fault', (p) => Promise.resolve(p));
+      respond(server, 'nats.fault', (p) => Promise.resolve(p));
       await server.flush();
       await expect(client.request('nats.fault', 0)).resolves.toBe(0);
       const { port, pid } = srv;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitCredentials } from '../../src/transport/nats-bus.ts';
+import { splitCredentials } from '../../src/transport/split-credentials.ts';
 
 describe('splitCredentials', () => {
   it('takes user and password (URL-decoded) from the first URL that has them and strips them from all', () => {

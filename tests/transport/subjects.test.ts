@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { subjectMatcher } from '../../src/transport/subjects.ts';
+import { subjectMatcher, subjects } from '../../src/transport/subjects.ts';
 import { mulberry32 } from '../support/prng.ts';
 
 /** The plain definition: split both, compare token by token. */
@@ -52,5 +52,13 @@ describe('subject matching', () => {
       const matcher = subjectMatcher(pattern);
       expect([pattern, subject, matcher(subject)]).toEqual([pattern, subject, reference(pattern, subject)]);
     }
+  });
+});
+
+describe('the workspace of a subject', () => {
+  it('is the token that subjects.command and subjects.event put there', () => {
+    expect(subjects.workspaceOf(subjects.command('acme', 'jobs.submit'))).toBe('acme');
+    expect(subjects.workspaceOf(subjects.event('beta-2', 'job', 'job_1', 'QUEUED'))).toBe('beta-2');
+    expect(subjects.workspaceOf('overseer.cmd')).toBe('');
   });
 });
