@@ -91,6 +91,7 @@ export default tseslint.config(
       'docs/**',
       '.overseer/**',
       'bin/**',
+      'dist/**',
       'web/dist/**',
     ],
   },
