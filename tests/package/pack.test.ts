@@ -3,7 +3,15 @@
  * plain-JavaScript project, then its entry points imported from a `.mjs` file and its command run, on this Node.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,7 +89,7 @@ describe('the packed package', () => {
       .split('\n')
       .at(-1)!;
     const project = join(dir, 'app');
-    execFileSync('mkdir', [project]);
+    mkdirSync(project);
     writeFileSync(join(project, 'package.json'), '{ "name": "app", "private": true }\n');
     const install = spawnSync(
       'npm',
