@@ -139,6 +139,7 @@ export default tseslint.config(
       'docs/**',
       '.overseer/**',
       'bin/**',
+      'dist/**',
       'web/dist/**',
     ],
   },

@@ -1,6 +1,9 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // `import 'overseer'` in a test resolves to the TypeScript source (package.json's `source` condition), not dist/.
+  ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 30_000,

@@ -179,6 +179,15 @@ const BENCHES: { name: string; rows: (r: Result) => Row[] }[] = [
     },
   },
   { name: 'w1-nats', rows: targetRows },
+  {
+    name: 'cli-help',
+    rows: (r) => [
+      { metric: '`overseer --help`, installed package', value: num(r.installedHelpMs), unit: 'ms' },
+      { metric: '`node -e 0`', value: num(r.nodeBareMs), unit: 'ms' },
+      { metric: '`overseer --help`, checkout (source through tsx)', value: num(r.sourceHelpMs), unit: 'ms' },
+      ...targetRows(r),
+    ],
+  },
 ];
 
 function num(v: unknown): number {

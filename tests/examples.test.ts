@@ -13,10 +13,14 @@ describe('examples', () => {
   it('examples/01-embed.ts runs as printed', () => {
     const dir = tempDataDir();
     try {
-      const out = execFileSync(process.execPath, ['--import', 'tsx', 'examples/01-embed.ts'], {
-        env: { ...process.env, OVERSEER_DATA_DIR: dir.path },
-        encoding: 'utf8',
-      });
+      const out = execFileSync(
+        process.execPath,
+        ['--conditions=source', '--import', 'tsx', 'examples/01-embed.ts'],
+        {
+          env: { ...process.env, OVERSEER_DATA_DIR: dir.path },
+          encoding: 'utf8',
+        },
+      );
       const lines = out.trim().split('\n');
       expect(lines).toContain('QUEUED true');
       expect(lines).toContain('pause');

@@ -1,7 +1,8 @@
-/** The `overseer` command. */
-import { parseFlags } from './config.ts';
-import { runNatsConfig } from './nats-config.ts';
-import { tokenCreate } from './token.ts';
+/**
+ * The `overseer` command. It imports only the flag parser up front; each command imports what it needs when it
+ * runs, so `overseer --help` answers without loading the runtime.
+ */
+import { parseFlags } from './parse-flags.ts';
 
 const USAGE = `Usage: overseer <command> [flags]
 
@@ -29,7 +30,6 @@ Configuration: overseer.config.yaml in the working directory (or --config), then
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function runServer(flags: Record<string, unknown>): Promise<void> {
-  // Loaded on demand: `help`, `token` and `nats-config` need none of the node's modules.
   const { serve } = await import('./serve.ts');
   const server = await serve(flags, out);
   let stopping = false;
@@ -65,10 +65,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'token':
       if (sub !== 'create') break;
-      out(await tokenCreate(flags));
+      out(await (await import('./token.ts')).tokenCreate(flags));
       return;
     case 'nats-config':
-      process.exitCode = runNatsConfig(
+      process.exitCode = (await import('./nats-config.ts')).runNatsConfig(
         flags,
         (text) => process.stdout.write(text),
         (text) => process.stderr.write(text),

@@ -20,7 +20,7 @@ export class HttpMetrics {
   readonly natsCommands: Histogram<'command' | 'outcome'>;
 
   constructor(sample: () => RuntimeSample) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'overseer_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'overseer_' });
     this.requests = new Histogram({
       name: 'overseer_http_request_duration_seconds',
       help: 'HTTP request latency by route and status.',

@@ -73,6 +73,8 @@ export class LmdbStore implements Store {
     try {
       const root = open({
         path: options.dataDir,
+        // lmdb-js takes a path whose last segment has an extension (`/tmp/x.v2`) for a file, not a directory.
+        noSubdir: false,
         maxDbs: 16,
         ...(options.mapSize ? { mapSize: options.mapSize } : {}),
         compression: false,
