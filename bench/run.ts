@@ -37,7 +37,29 @@ function targetRows(r: Result): Row[] {
   return targets.map((t) => ({ metric: t.metric, value: t.value, unit: '', target: t.target, met: t.met }));
 }
 
-const BENCHES: { name: string; rows: (r: Result) => Row[] }[] = [
+/**
+ * Rows from a benchmark that reports `rows: [{ metric, value, unit, range? }]` (its absolute figures, `range` their
+ * min–max over the rounds), then its targets.
+ */
+function figureRows(r: Result): Row[] {
+  const figures = (r.rows ?? []) as {
+    metric: string;
+    value: number | string;
+    unit: string;
+    range?: string;
+  }[];
+  return [
+    ...figures.map((f) => ({
+      metric: f.range === undefined ? f.metric : `${f.metric} (${f.range})`,
+      value: f.value,
+      unit: f.unit,
+    })),
+    ...targetRows(r),
+  ];
+}
+
+/** The benchmarks in running order; `once` runs one time (setting its own modes), its table headed by its name. */
+const BENCHES: { name: string; once?: true; rows: (r: Result) => Row[] }[] = [
   {
     name: 'submit-serial',
     rows: (r) => [
@@ -179,6 +201,8 @@ const BENCHES: { name: string; rows: (r: Result) => Row[] }[] = [
     },
   },
   { name: 'w1-nats', rows: targetRows },
+  // Issue 22: W1 and W2 beside BullMQ on a redis-server of its own, in alternating rounds (both modes inside).
+  { name: 'peers', once: true, rows: figureRows },
 ];
 
 function num(v: unknown): number {
@@ -192,7 +216,9 @@ function fmt(v: Row['value']): string {
   return Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en') : String(round(v, 2));
 }
 
-function table(mode: Mode, rows: Row[]): string {
+/** A table of rows under a mode's heading, or a `once` benchmark's name (its targets are its own). */
+function table(key: string, rows: Row[]): string {
+  const isMode = (MODES as readonly string[]).includes(key);
   const cells = rows.map((r) => [
     r.metric,
     fmt(r.value),
@@ -200,7 +226,7 @@ function table(mode: Mode, rows: Row[]): string {
     r.target ?? '',
     r.met === undefined ? '' : r.met ? 'met' : 'MISSED',
   ]);
-  const head = ['metric', `mode '${mode}'`, 'unit', 'target (flush)', ''];
+  const head = ['metric', isMode ? `mode '${key}'` : key, 'unit', isMode ? 'target (flush)' : 'target', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) =>
     c.map((s, i) => (i === 1 ? s.padStart(widths[i]!) : s.padEnd(widths[i]!))).join('  ');
@@ -251,11 +277,11 @@ const calibrationBefore = await calibrate('before');
 const results: Record<string, Record<string, Result>> = {};
 const rows: Record<string, Row[]> = {};
 for (const bench of selected) {
-  for (const mode of modes) {
-    process.stderr.write(`▶ ${bench.name} (${mode})${QUICK ? ' [quick]' : ''}\n`);
+  for (const mode of bench.once ? [bench.name] : modes) {
+    process.stderr.write(`▶ ${bench.name}${bench.once ? '' : ` (${mode})`}${QUICK ? ' [quick]' : ''}\n`);
     const t0 = performance.now();
     try {
-      const result = (await runChild(bench.name, ['--mode', mode])) as Result;
+      const result = (await runChild(bench.name, bench.once ? [] : ['--mode', mode])) as Result;
       result.seconds = round((performance.now() - t0) / 1000, 1);
       (results[mode] ??= {})[bench.name] = result;
       (rows[mode] ??= []).push(...bench.rows(result));
@@ -312,7 +338,8 @@ process.stdout.write(
     `${summary.machine.cpus} × ${summary.machine.cpuModel}, Node ${process.version}, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n` +
     `Machine before: ${describe(calibrationBefore)}\nMachine after:  ${describe(calibrationAfter)}\n\n`,
 );
-for (const mode of modes) if (rows[mode]) process.stdout.write(`${table(mode, rows[mode])}\n\n`);
+for (const key of [...modes, ...selected.filter((b) => b.once).map((b) => b.name)])
+  if (rows[key]) process.stdout.write(`${table(key, rows[key])}\n\n`);
 if (failures.length > 0) process.stdout.write(`Failed: ${failures.join('; ')}\n\n`);
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 
