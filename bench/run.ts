@@ -4,6 +4,9 @@
  * every figure (also written to `.bench/results.json`). Before and after the benchmarks it runs bench/calibrate.ts,
  * the machine's own speed without Overseer, printed in the headline and kept under `machine.calibration`.
  *
+ * `peers` (bench/peers.ts, issue 22) runs once, not per mode: our W1/W2 beside BullMQ on a redis-server of its own, in
+ * alternating rounds, both durability modes inside; its table is headed by its name.
+ *
  * `BENCH_QUICK=1` runs small sizes (a smoke run); `BENCH_MODES=flush` restricts the modes; a filter argument keeps
  * the benchmarks whose name contains it (`npm run bench -- submit`). Sizes can be set one by one, e.g.
  * `BENCH_MILLION_N=200000` (see each bench/<name>.ts).
