@@ -13,13 +13,13 @@
  *    (bench/w1.ts in mode 'flush', R jobs/s for `W1_SECONDS` s after a `PEERS_LATENCY_N`-job drain), then BullMQ
  *    `always` (8 consumers shaped as its faster drain of step 2).
  *
- * Sizes are bench/w1.ts's and bench/w2.ts's for both sides (the same `BENCH_*` overrides). Every BullMQ step starts
+ * Sizes are bench/w1.ts's and bench/w2.ts's for both sides (the same `BENCH_*` overrides; `QUICK_SIZES` below under `BENCH_QUICK=1`). Every BullMQ step starts
  * a redis-server of its own (bench/redis-server.ts: a free port, an append-only file in `os.tmpdir()` like our data
- * dirs, RDB off) and stops it. Reports each ratio ours ÷ BullMQ (for latency, BullMQ's p99 below ours) as the median
+ * dirs, RDB off) and stops it. Reports each ratio ours ÷ BullMQ (for latency, our p99 ÷ BullMQ's p99) as the median
  * of the rounds with min–max, the absolute figures, and the Redis, BullMQ and ioredis versions.
  */
 import { redisBinary, redisServerVersion } from './redis-server.ts';
-import { progress, report, round, runChild, size, spread, type Spread } from './lib.ts';
+import { QUICK, progress, report, round, runChild, size, spread, type Spread } from './lib.ts';
 
 const ROUNDS = size('PEERS_ROUNDS', 3, 1);
 const LATENCY_N = size('PEERS_LATENCY_N', 1_000, 500);
@@ -35,10 +35,16 @@ if (redisVersion === null) {
   process.exit(1);
 }
 
+/** Under `BENCH_QUICK=1`, smaller sizes again for both sides (a smoke run near a minute), unless set by hand. */
+const QUICK_SIZES: Record<string, number> = QUICK
+  ? { W1_N: 1_000, W1_WARMUP: 200, W2_PARENTS: 100, W2_WARMUP: 10 }
+  : {};
+
 /** Runs bench/<name>.ts in a child process with `env` added to ours (`BENCH_` prefixed) for that child only. */
 async function step(name: string, args: string[], env: Record<string, number>): Promise<Result> {
   const saved = new Map<string, string | undefined>();
-  for (const [k, v] of Object.entries(env)) {
+  const quick = Object.entries(QUICK_SIZES).filter(([k]) => process.env[`BENCH_${k}`] === undefined);
+  for (const [k, v] of Object.entries({ ...Object.fromEntries(quick), ...env })) {
     saved.set(`BENCH_${k}`, process.env[`BENCH_${k}`]);
     process.env[`BENCH_${k}`] = String(v);
   }
