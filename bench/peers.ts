@@ -13,10 +13,11 @@
  *    (bench/w1.ts in mode 'flush', R jobs/s for `W1_SECONDS` s after a `PEERS_LATENCY_N`-job drain), then BullMQ
  *    `always` (8 consumers shaped as its faster drain of step 2).
  *
- * Sizes are bench/w1.ts's and bench/w2.ts's for both sides (the same `BENCH_*` overrides; `QUICK_SIZES` below under `BENCH_QUICK=1`). Every BullMQ step starts
- * a redis-server of its own (bench/redis-server.ts: a free port, an append-only file in `os.tmpdir()` like our data
- * dirs, RDB off) and stops it. Reports each ratio ours ÷ BullMQ (for latency, our p99 ÷ BullMQ's p99) as the median
- * of the rounds with min–max, the absolute figures, and the Redis, BullMQ and ioredis versions.
+ * Sizes are bench/w1.ts's and bench/w2.ts's for both sides (the same `BENCH_*` overrides; `QUICK_SIZES` below
+ * under `BENCH_QUICK=1`). Every BullMQ step starts a redis-server of its own (bench/redis-server.ts: a free port, an
+ * append-only file in `os.tmpdir()` like our data dirs, RDB off) and stops it. Reports each ratio ours ÷ BullMQ
+ * (for latency, our p99 ÷ BullMQ's p99) as the median of the rounds with min–max, the absolute figures, and the
+ * Redis, BullMQ and ioredis versions.
  */
 import { redisBinary, redisServerVersion } from './redis-server.ts';
 import { QUICK, progress, report, round, runChild, size, spread, type Spread } from './lib.ts';
