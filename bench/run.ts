@@ -4,6 +4,9 @@
  * every figure (also written to `.bench/results.json`). Before and after the benchmarks it runs bench/calibrate.ts,
  * the machine's own speed without Overseer, printed in the headline and kept under `machine.calibration`.
  *
+ * `peers` (bench/peers.ts, issue 22) runs once, not per mode: our W1/W2 beside BullMQ on a redis-server of its own, in
+ * alternating rounds, both durability modes inside; its table is headed by its name.
+ *
  * `BENCH_QUICK=1` runs small sizes (a smoke run); `BENCH_MODES=flush` restricts the modes; a filter argument keeps
  * the benchmarks whose name contains it (`npm run bench -- submit`). Sizes can be set one by one, e.g.
  * `BENCH_MILLION_N=200000` (see each bench/<name>.ts).
@@ -37,7 +40,29 @@ function targetRows(r: Result): Row[] {
   return targets.map((t) => ({ metric: t.metric, value: t.value, unit: '', target: t.target, met: t.met }));
 }
 
-const BENCHES: { name: string; rows: (r: Result) => Row[] }[] = [
+/**
+ * Rows from a benchmark that reports `rows: [{ metric, value, unit, range? }]` (its absolute figures, `range` their
+ * min–max over the rounds), then its targets.
+ */
+function figureRows(r: Result): Row[] {
+  const figures = (r.rows ?? []) as {
+    metric: string;
+    value: number | string;
+    unit: string;
+    range?: string;
+  }[];
+  return [
+    ...figures.map((f) => ({
+      metric: f.range === undefined ? f.metric : `${f.metric} (${f.range})`,
+      value: f.value,
+      unit: f.unit,
+    })),
+    ...targetRows(r),
+  ];
+}
+
+/** The benchmarks in running order; `once` runs one time (setting its own modes), its table headed by its name. */
+const BENCHES: { name: string; once?: true; rows: (r: Result) => Row[] }[] = [
   {
     name: 'submit-serial',
     rows: (r) => [
@@ -188,6 +213,8 @@ const BENCHES: { name: string; rows: (r: Result) => Row[] }[] = [
       ...targetRows(r),
     ],
   },
+  // Issue 22: W1 and W2 beside BullMQ on a redis-server of its own, in alternating rounds (both modes inside).
+  { name: 'peers', once: true, rows: figureRows },
 ];
 
 function num(v: unknown): number {
@@ -201,7 +228,9 @@ function fmt(v: Row['value']): string {
   return Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en') : String(round(v, 2));
 }
 
-function table(mode: Mode, rows: Row[]): string {
+/** A table of rows under a mode's heading, or a `once` benchmark's name (its targets are its own). */
+function table(key: string, rows: Row[]): string {
+  const isMode = (MODES as readonly string[]).includes(key);
   const cells = rows.map((r) => [
     r.metric,
     fmt(r.value),
@@ -209,7 +238,7 @@ function table(mode: Mode, rows: Row[]): string {
     r.target ?? '',
     r.met === undefined ? '' : r.met ? 'met' : 'MISSED',
   ]);
-  const head = ['metric', `mode '${mode}'`, 'unit', 'target (flush)', ''];
+  const head = ['metric', isMode ? `mode '${key}'` : key, 'unit', isMode ? 'target (flush)' : 'target', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) =>
     c.map((s, i) => (i === 1 ? s.padStart(widths[i]!) : s.padEnd(widths[i]!))).join('  ');
@@ -260,11 +289,11 @@ const calibrationBefore = await calibrate('before');
 const results: Record<string, Record<string, Result>> = {};
 const rows: Record<string, Row[]> = {};
 for (const bench of selected) {
-  for (const mode of modes) {
-    process.stderr.write(`▶ ${bench.name} (${mode})${QUICK ? ' [quick]' : ''}\n`);
+  for (const mode of bench.once ? [bench.name] : modes) {
+    process.stderr.write(`▶ ${bench.name}${bench.once ? '' : ` (${mode})`}${QUICK ? ' [quick]' : ''}\n`);
     const t0 = performance.now();
     try {
-      const result = (await runChild(bench.name, ['--mode', mode])) as Result;
+      const result = (await runChild(bench.name, bench.once ? [] : ['--mode', mode])) as Result;
       result.seconds = round((performance.now() - t0) / 1000, 1);
       (results[mode] ??= {})[bench.name] = result;
       (rows[mode] ??= []).push(...bench.rows(result));
@@ -321,7 +350,8 @@ process.stdout.write(
     `${summary.machine.cpus} × ${summary.machine.cpuModel}, Node ${process.version}, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n` +
     `Machine before: ${describe(calibrationBefore)}\nMachine after:  ${describe(calibrationAfter)}\n\n`,
 );
-for (const mode of modes) if (rows[mode]) process.stdout.write(`${table(mode, rows[mode])}\n\n`);
+for (const key of [...modes, ...selected.filter((b) => b.once).map((b) => b.name)])
+  if (rows[key]) process.stdout.write(`${table(key, rows[key])}\n\n`);
 if (failures.length > 0) process.stdout.write(`Failed: ${failures.join('; ')}\n\n`);
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 
