@@ -164,3 +164,25 @@ export const WorkflowSchema = z
   });
 export type Workflow = z.output<typeof WorkflowSchema>;
 export type WorkflowInput = z.input<typeof WorkflowSchema>;
+
+/** What held a transition back: a gate, a missing or invalid artifact, or the transition itself. */
+export const TransitionBlockerSchema = z
+  .object({
+    /** A gate name, or `artifact`, `transition` (not declared), `max_review_rounds`. */
+    gate: z.string(),
+    reason: z.string(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'TransitionBlocker' });
+export type TransitionBlocker = z.infer<typeof TransitionBlockerSchema>;
+
+/** The answer to a transition request: `{ allowed: false, blockers }` when refused. */
+export const TransitionDecisionSchema = z
+  .object({
+    allowed: z.boolean(),
+    blockers: z.array(TransitionBlockerSchema),
+    /** Permissive mode let the transition through despite its blockers (journaled as a `warn` event). */
+    warned: z.boolean(),
+  })
+  .meta({ id: 'TransitionDecision' });
+export type TransitionDecision = z.infer<typeof TransitionDecisionSchema>;

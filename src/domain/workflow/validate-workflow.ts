@@ -1,0 +1,92 @@
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { WorkflowSchema, type Workflow } from '../../contracts/workflow.ts';
+import { checkWorkflow, type PathProblem } from './check-workflow.ts';
+import { formatPath } from './format-path.ts';
+
+/** One problem of a workflow file, where it is (1-based line and column) and at which path. */
+export interface WorkflowProblem {
+  line: number;
+  column: number;
+  /** `transitions[2].to`; empty for the document itself. */
+  path: string;
+  message: string;
+}
+
+/** A valid workflow, or every problem found. */
+export type WorkflowValidation =
+  { workflow: Workflow; problems?: never } | { workflow?: never; problems: WorkflowProblem[] };
+
+/** What `validateWorkflow` can check besides the text, through a function the caller supplies. */
+export interface ValidateWorkflowOptions {
+  /** Checks a file named in `artifact_schemas` (read and compiled by the caller): an error message, or null. */
+  checkSchemaFile?: (path: string) => string | null;
+}
+
+/** The offset of the deepest node on `path` (a key's own position when the path ends at a map key). */
+function offsetOf(doc: Document, path: readonly PropertyKey[]): number {
+  let node: unknown = doc.contents;
+  let offset = doc.contents?.range?.[0] ?? 0;
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === segment);
+      if (!pair) break;
+      const key = pair.key as Node;
+      const value = pair.value as Node | null;
+      offset = value?.range?.[0] ?? key.range?.[0] ?? offset;
+      node = value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment] as Node | undefined;
+      if (!item) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else break;
+  }
+  return offset;
+}
+
+/**
+ * Parses and checks an `agent_workflow.yaml`: YAML syntax, the schema (`contracts/workflow.ts`), then the semantic
+ * checks of `checkWorkflow`. Answers the workflow, or every problem with its line, column and path. Pure.
+ */
+export function validateWorkflow(
+  yamlText: string,
+  options: ValidateWorkflowOptions = {},
+): WorkflowValidation {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(yamlText, { lineCounter, prettyErrors: false });
+  const at = (offset: number) => lineCounter.linePos(offset);
+  if (doc.errors.length > 0)
+    return {
+      problems: doc.errors.map((e) => {
+        const { line, col } = at(e.pos[0]);
+        return { line, column: col, path: '', message: e.message.split('\n')[0]! };
+      }),
+    };
+  const place = (p: PathProblem): WorkflowProblem => {
+    const { line, col } = at(offsetOf(doc, p.path));
+    return { line, column: col, path: formatPath(p.path), message: p.message };
+  };
+  const parsed = WorkflowSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
+      // An unknown key: point at the key itself.
+      if (issue.code === 'unrecognized_keys') {
+        const key = issue.keys[0];
+        return place({ path: key === undefined ? path : [...path, key], message: issue.message });
+      }
+      return place({ path, message: issue.message });
+    });
+    return { problems: sortProblems(problems) };
+  }
+  const found = checkWorkflow(parsed.data);
+  if (options.checkSchemaFile)
+    for (const [name, file] of Object.entries(parsed.data.artifact_schemas)) {
+      const error = options.checkSchemaFile(file);
+      if (error !== null) found.push({ path: ['artifact_schemas', name], message: `${file}: ${error}` });
+    }
+  if (found.length > 0) return { problems: sortProblems(found.map(place)) };
+  return { workflow: parsed.data };
+}
+
+const sortProblems = (ps: WorkflowProblem[]) => ps.sort((a, b) => a.line - b.line || a.column - b.column);
