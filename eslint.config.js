@@ -29,7 +29,7 @@ const allowed = {
   api: ['core', 'contracts', 'domain', 'machines', 'actors', 'transport'],
   http: ['core', 'contracts', 'api'],
   sdk: ['core', 'contracts', 'transport'],
-  cli: ['core', 'contracts', 'api', 'http', 'sdk', 'transport'],
+  cli: ['core', 'contracts', 'domain', 'api', 'http', 'sdk', 'transport'],
 };
 
 const nodeAndIo = ['node:*', 'lmdb', 'lmdb/*', '@nats-io/*', 'pino', 'fastify', 'fastify/*'];
