@@ -90,12 +90,10 @@ export const TestCaseResultSchema = z
 export type TestCaseResult = z.infer<typeof TestCaseResultSchema>;
 
 /** The report formats the parsers read. */
-export const TestReportFormatSchema = z
-  .enum(['tap', 'junit', 'node-spec'])
-  .meta({
-    id: 'TestReportFormat',
-    description: 'TAP 13/14 (node --test, vitest tap), JUnit XML, node --test spec.',
-  });
+export const TestReportFormatSchema = z.enum(['tap', 'junit', 'node-spec']).meta({
+  id: 'TestReportFormat',
+  description: 'TAP 13/14 (node --test, vitest tap), JUnit XML, node --test spec.',
+});
 export type TestReportFormat = z.infer<typeof TestReportFormatSchema>;
 
 /** A test run: its format, exit code, counts and cases (what the report parsers produce, too). */
