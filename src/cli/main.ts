@@ -3,6 +3,7 @@ import { parseFlags } from './config.ts';
 import { runNatsConfig } from './nats-config.ts';
 import { serve } from './serve.ts';
 import { tokenCreate } from './token.ts';
+import { runWorkflow } from './workflow.ts';
 
 const USAGE = `Usage: overseer <command> [flags]
 
@@ -18,6 +19,8 @@ Commands:
             Print a nats-server authorization block fencing one NATS user: a workspace's clients
             (inboxPrefix _INBOX_<ID>), the data node, or a gateway. The password is generated unless given;
             --entry prints the user entry alone, to merge into an existing users list.
+  workflow validate FILE
+            Check an agent_workflow.yaml: exit 0, or 1 with FILE:line:col: message for every problem.
   help      Show this help.
 
 Configuration: overseer.config.yaml in the working directory (or --config), then the environment:
@@ -71,6 +74,11 @@ async function main(argv: string[]): Promise<void> {
         flags,
         (text) => process.stdout.write(text),
         (text) => process.stderr.write(text),
+      );
+      return;
+    case 'workflow':
+      process.exitCode = runWorkflow(sub, positional.slice(2), out, (line) =>
+        process.stderr.write(`${line}\n`),
       );
       return;
     case 'help':

@@ -59,7 +59,9 @@ const CommandGateSchema = z
 
 /** One gate of a transition: a bare name, or an object with its parameters. */
 export const GateSpecSchema = z
-  .union([z.enum(SimpleGateNames, gateError), SimpleGateSchema, CommandGateSchema])
+  .union([z.enum(SimpleGateNames), SimpleGateSchema, CommandGateSchema], {
+    error: `unknown gate or bad parameters: a gate is one of ${SimpleGateNames.join(', ')}, or { gate: command, command: NAME, expect: pass|fail }`,
+  })
   .meta({ id: 'GateSpec', description: 'A gate name, or { gate, ... } with its parameters.' });
 export type GateSpec = z.output<typeof GateSpecSchema>;
 

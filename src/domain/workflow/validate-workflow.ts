@@ -1,6 +1,6 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { WorkflowSchema, type Workflow } from '../../contracts/workflow.ts';
-import { checkWorkflow, type PathProblem } from './check-workflow.ts';
+import { checkWorkflow, type PathProblem, type WorkflowShape } from './check-workflow.ts';
 import { formatPath } from './format-path.ts';
 
 /** One problem of a workflow file, where it is (1-based line and column) and at which path. */
@@ -66,7 +66,8 @@ export function validateWorkflow(
     const { line, col } = at(offsetOf(doc, p.path));
     return { line, column: col, path: formatPath(p.path), message: p.message };
   };
-  const parsed = WorkflowSchema.safeParse(doc.toJS());
+  const raw: unknown = doc.toJS();
+  const parsed = WorkflowSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
@@ -77,6 +78,10 @@ export function validateWorkflow(
       }
       return place({ path, message: issue.message });
     });
+    // The semantic checks that do not need a whole graph still run on what the schema accepted.
+    const seen = new Set(problems.map((p) => `${p.path}\u0000${p.message}`));
+    for (const p of checkWorkflow(shapeOf(raw), { graph: false }).map(place))
+      if (!seen.has(`${p.path}\u0000${p.message}`)) problems.push(p);
     return { problems: sortProblems(problems) };
   }
   const found = checkWorkflow(parsed.data);
@@ -87,6 +92,32 @@ export function validateWorkflow(
     }
   if (found.length > 0) return { problems: sortProblems(found.map(place)) };
   return { workflow: parsed.data };
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const obj = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+/** What the semantic checks can read of a document the schema refused ('' where a value is unusable). */
+function shapeOf(raw: unknown): WorkflowShape {
+  const w = obj(raw);
+  const schemas = Object.fromEntries(Object.entries(obj(w['artifact_schemas'])).map(([k, v]) => [k, str(v)]));
+  return {
+    ...(typeof w['initial'] === 'string' ? { initial: w['initial'] } : {}),
+    phases: list(w['phases']).map((p) => ({
+      id: str(obj(p)['id']),
+      final: obj(p)['final'] === true,
+      artifacts: list(obj(p)['artifacts']).map(str),
+    })),
+    transitions: list(w['transitions']).map((t) => ({
+      from: str(obj(t)['from']),
+      to: str(obj(t)['to']),
+      artifacts: list(obj(t)['artifacts']).map(str),
+    })),
+    triggers: list(w['triggers']).map((t) => ({ on_enter: str(obj(t)['on_enter']) })),
+    artifact_schemas: schemas,
+  };
 }
 
 const sortProblems = (ps: WorkflowProblem[]) => ps.sort((a, b) => a.line - b.line || a.column - b.column);
