@@ -79,6 +79,7 @@ export function checkWorkflow(w: WorkflowShape, options: { graph?: boolean } = {
     const fromStart = reachable(start, forward);
     const toFinal = new Set(finals.flatMap((f) => [...reachable(f, backward)]));
     w.phases.forEach((p, i) => {
+      if (ids.get(p.id) !== i) return; // a duplicate, reported above
       if (!fromStart.has(p.id))
         problems.push({
           path: ['phases', i, 'id'],

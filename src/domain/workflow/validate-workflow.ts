@@ -22,17 +22,18 @@ export interface ValidateWorkflowOptions {
   checkSchemaFile?: (path: string) => string | null;
 }
 
-/** The offset of the deepest node on `path` (a key's own position when the path ends at a map key). */
-function offsetOf(doc: Document, path: readonly PropertyKey[]): number {
+/** The offset of the deepest node on `path` (with `atKey`, of the last map key itself rather than its value). */
+function offsetOf(doc: Document, path: readonly PropertyKey[], atKey = false): number {
   let node: unknown = doc.contents;
   let offset = doc.contents?.range?.[0] ?? 0;
-  for (const segment of path) {
+  for (const [depth, segment] of path.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === segment);
       if (!pair) break;
       const key = pair.key as Node;
       const value = pair.value as Node | null;
-      offset = value?.range?.[0] ?? key.range?.[0] ?? offset;
+      const last = depth === path.length - 1;
+      offset = (atKey && last ? key.range?.[0] : value?.range?.[0]) ?? key.range?.[0] ?? offset;
       node = value;
     } else if (isSeq(node) && typeof segment === 'number') {
       const item = node.items[segment] as Node | undefined;
@@ -62,8 +63,8 @@ export function validateWorkflow(
         return { line, column: col, path: '', message: e.message.split('\n')[0]! };
       }),
     };
-  const place = (p: PathProblem): WorkflowProblem => {
-    const { line, col } = at(offsetOf(doc, p.path));
+  const place = (p: PathProblem, atKey = false): WorkflowProblem => {
+    const { line, col } = at(offsetOf(doc, p.path, atKey));
     return { line, column: col, path: formatPath(p.path), message: p.message };
   };
   const raw: unknown = doc.toJS();
@@ -74,13 +75,13 @@ export function validateWorkflow(
       // An unknown key: point at the key itself.
       if (issue.code === 'unrecognized_keys') {
         const key = issue.keys[0];
-        return place({ path: key === undefined ? path : [...path, key], message: issue.message });
+        return place({ path: key === undefined ? path : [...path, key], message: issue.message }, true);
       }
       return place({ path, message: issue.message });
     });
     // The semantic checks that do not need a whole graph still run on what the schema accepted.
     const seen = new Set(problems.map((p) => `${p.path}\u0000${p.message}`));
-    for (const p of checkWorkflow(shapeOf(raw), { graph: false }).map(place))
+    for (const p of checkWorkflow(shapeOf(raw), { graph: false }).map((p) => place(p)))
       if (!seen.has(`${p.path}\u0000${p.message}`)) problems.push(p);
     return { problems: sortProblems(problems) };
   }
@@ -90,7 +91,7 @@ export function validateWorkflow(
       const error = options.checkSchemaFile(file);
       if (error !== null) found.push({ path: ['artifact_schemas', name], message: `${file}: ${error}` });
     }
-  if (found.length > 0) return { problems: sortProblems(found.map(place)) };
+  if (found.length > 0) return { problems: sortProblems(found.map((p) => place(p))) };
   return { workflow: parsed.data };
 }
 
