@@ -35,7 +35,7 @@ const allowed = {
   server: ['core', 'contracts', 'api', 'http', 'transport'],
   runner: ['core', 'contracts', 'sdk'],
   testing: ['core', 'contracts'],
-  cli: ['core', 'contracts', 'api', 'sdk', 'transport', 'server', 'runner'],
+  cli: ['core', 'contracts', 'domain', 'api', 'sdk', 'transport', 'server', 'runner'],
 };
 
 /** The root files (`src/runtime.ts`, `src/index.ts`, `src/testing.ts`) each layer may import. */

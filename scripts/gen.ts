@@ -5,6 +5,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { machines } from '../src/machines/registry.ts';
 import { buildOpenApi } from '../src/http/openapi.ts';
+import {
+  publishedSchemaPath,
+  publishedSchemas,
+  toPublishedJsonSchema,
+} from '../src/contracts/published-schemas.ts';
+import { phaseMachine } from '../src/machines/phase.ts';
 
 /** The repository root (this file lives in `scripts/`). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -151,9 +157,25 @@ export function apiEntries(): Generated[] {
   ];
 }
 
+/** `schemas/<name>.schema.json`: the workflow file's and the artifacts' JSON Schemas, from their zod schemas. */
+export function schemaEntries(): Generated[] {
+  return Object.entries(publishedSchemas).map(([name, schema]) => ({
+    path: publishedSchemaPath(name),
+    render: () => renderJson(toPublishedJsonSchema(name, schema)),
+  }));
+}
+
+/**
+ * Charts of machines that are not entity kinds of the registry (yet): the phase actor's chart, which joins the
+ * registry once the journal knows phase records.
+ */
+export function extraMachineEntries(): Generated[] {
+  return [{ path: statechartPath('phase'), render: () => renderMachine(phaseMachine) }];
+}
+
 /** Every generator. Add further `{ path, render }` entries here. */
 export function generators(): Generated[] {
-  return [...machineEntries(), ...apiEntries()];
+  return [...machineEntries(), ...extraMachineEntries(), ...apiEntries(), ...schemaEntries()];
 }
 
 async function readOrNull(file: string): Promise<string | null> {

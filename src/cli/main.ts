@@ -18,6 +18,8 @@ Commands:
             Print a nats-server authorization block fencing one NATS user: a workspace's clients
             (inboxPrefix _INBOX_<ID>), the data node, or a gateway. The password is generated unless given;
             --entry prints the user entry alone, to merge into an existing users list.
+  workflow validate FILE
+            Check an agent_workflow.yaml: exit 0, or 1 with FILE:line:col: message for every problem.
   help      Show this help.
 
 Configuration: overseer.config.yaml in the working directory (or --config), then the environment:
@@ -72,6 +74,11 @@ async function main(argv: string[]): Promise<void> {
         flags,
         (text) => process.stdout.write(text),
         (text) => process.stderr.write(text),
+      );
+      return;
+    case 'workflow':
+      process.exitCode = (await import('./workflow.ts')).runWorkflow(sub, positional.slice(2), out, (line) =>
+        process.stderr.write(`${line}\n`),
       );
       return;
     case 'help':
