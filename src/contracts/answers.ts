@@ -20,7 +20,11 @@ export const WorkOrderSchema = z.object({
 
 /** What a claim answers. */
 export const ClaimAnswerSchema = z
-  .object({ job: JobSchema.nullable(), lease: LeaseSchema.optional(), workOrder: WorkOrderSchema.optional() })
+  .object({
+    job: JobSchema.nullable(),
+    lease: LeaseSchema.exactOptional(),
+    workOrder: WorkOrderSchema.exactOptional(),
+  })
   .meta({
     id: 'ClaimAnswer',
     description: 'The claimed job with its lease, or `{ job: null }` when none fits.',
@@ -65,7 +69,7 @@ export const WhoAmISchema = z
 
 /** What completing a job answers. */
 export const CompleteAnswerSchema = z
-  .object({ job: JobSchema, next: ClaimAnswerSchema.optional() })
+  .object({ job: JobSchema, next: ClaimAnswerSchema.exactOptional() })
   .meta({ id: 'CompleteAnswer', description: 'The job; with `claimNext`, the next claim as `next`.' });
 /** What completing a job answers. */
 export type CompleteAnswer = z.infer<typeof CompleteAnswerSchema>;
