@@ -135,3 +135,5 @@ export const EventPageSchema = z
     id: 'EventPage',
     description: 'Journal records; pass `nextCursor` as `afterSeq` for the next ones.',
   });
+/** A page of journal records. */
+export type EventPage = z.infer<typeof EventPageSchema>;
