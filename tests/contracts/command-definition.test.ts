@@ -18,6 +18,12 @@ import { buildOpenApi } from '../../src/http/openapi.ts';
 import { routesOf } from '../../src/http/routes.ts';
 import { endpointsOf } from '../../src/transport/nats-command-service.ts';
 import { buildPostman } from '../../scripts/gen.ts';
+import { Authenticator } from '../../src/api/auth.ts';
+import { localCaller } from '../../src/api/command-caller.ts';
+import { createLogger } from '../../src/core/log.ts';
+import { buildHttpServer } from '../../src/http/server.ts';
+import { sampler } from '../../src/cli/serve.ts';
+import { mint, TEST_SECRET } from '../http/support.ts';
 import { openTestOverseer, rejection, type TestOverseer } from '../support/open.ts';
 
 const EchoAnswer = z
@@ -145,6 +151,40 @@ describe('dispatch over a table', () => {
     expect(
       await rejection(t.ov.runtime.dispatch('test.echo', 'acme', { text: 'hi' }, { principal: 'x' })),
     ).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('serves the throwaway command over HTTP from its route', async () => {
+    const dispatch = createDispatch(t.ov.runtime.host, t.ov.runtime.env, { commands: table });
+    const app = buildHttpServer({
+      caller: localCaller(dispatch, new Authenticator({ secret: TEST_SECRET })),
+      logger: createLogger('silent'),
+      rateLimit: { perSecond: 0, burst: 1 },
+      ready: () => true,
+      openapi: () => buildOpenApi(table),
+      metrics: { sample: sampler(t.ov, undefined) },
+      routes: routesOf(table),
+    });
+    try {
+      const token = await mint({ ws: 'acme', scopes: ['jobs:write'] });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/echo',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        payload: { text: 'hey' },
+      });
+      expect(res.statusCode).toBe(201);
+      expect(res.json()).toEqual({ text: 'hey', length: 3 });
+      const reader = await mint({ ws: 'acme', scopes: ['jobs:read'] });
+      const refused = await app.inject({
+        method: 'POST',
+        url: '/api/v1/echo',
+        headers: { authorization: `Bearer ${reader}`, 'content-type': 'application/json' },
+        payload: { text: 'hey' },
+      });
+      expect(refused.json()).toMatchObject({ error: { code: 'INSUFFICIENT_SCOPE' } });
+    } finally {
+      await app.close();
+    }
   });
 
   it('checks every answer against its output schema under test, and not when told not to', async () => {
