@@ -73,8 +73,7 @@ export type {
 export type { Session, SessionOpenInput, SessionStatus } from './contracts/session.ts';
 export type { JournalRecord, EventListQuery, EntityKind } from './contracts/journal.ts';
 export type { CommandOptions } from './contracts/common.ts';
-export type { HeartbeatAnswer } from './actors/services/workers.ts';
-export type { ClaimAnswer } from './actors/services/queue.ts';
+export type { ClaimAnswer, CompleteAnswer, HeartbeatAnswer } from './contracts/answers.ts';
 export type { Allocation, Quota, Usage, ResourceConfig } from './contracts/resources.ts';
 export type { Workstream, WorkstreamPlan, WorkstreamStatus } from './contracts/workstream.ts';
 export type { WorkstreamDefinitionInput, TaskDefinitionInput } from './contracts/task-definition.ts';

@@ -3,6 +3,7 @@ import { OverseerError } from '../core/errors.ts';
 import { WorkspaceIdSchema } from '../contracts/common.ts';
 import { ScopeSchema, type Principal } from '../contracts/scopes.ts';
 import { authorize, type Authenticator } from './auth.ts';
+import type { AnyCommandDef } from './command.ts';
 import { commandTable } from './commands.ts';
 import type { Dispatch } from './dispatch.ts';
 import { encodeAnswer } from './page.ts';
@@ -47,7 +48,7 @@ export function bearerToken(header: string | undefined): string | undefined {
 const WHITESPACE = /\s/;
 
 /** The command's definition, or NOT_FOUND. */
-export function commandNamed(name: string) {
+export function commandNamed(name: string): AnyCommandDef {
   const command = commandTable.get(name);
   if (!command) throw new OverseerError('NOT_FOUND', `No command ${name}.`, { command: name });
   return command;
@@ -57,8 +58,7 @@ export function commandNamed(name: string) {
  * The workspace a call runs in: {@link authorize}'s choice, except that a workspace bound by the transport must be
  * the token's own (or the token an admin's).
  */
-export function callWorkspace(principal: Principal, command: string, options: CallOptions): string {
-  const def = commandNamed(command);
+export function callWorkspace(principal: Principal, def: AnyCommandDef, options: CallOptions): string {
   const requested = options.workspaceId === undefined ? undefined : parseWorkspaceId(options.workspaceId);
   const ws = authorize(principal, def.scopes, requested);
   if (options.bindWorkspace && requested !== undefined && ws !== requested)
@@ -75,8 +75,9 @@ export function localCaller(dispatch: Dispatch, authenticator: Authenticator): C
   return {
     authenticate: (token) => authenticator.authenticate(token),
     call(principal, command, input, options) {
-      const ws = callWorkspace(principal, command, options);
-      return dispatch(command, ws, input, {
+      const def = dispatch.command(command);
+      const ws = callWorkspace(principal, def, options);
+      return dispatch.run(def, ws, input, {
         principal: principal.sub,
         idempotencyKey: options.idempotencyKey,
         sharedReads: true,

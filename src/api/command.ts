@@ -1,8 +1,10 @@
 import type { z } from 'zod';
+import type { ErrorCode } from '../core/errors.ts';
 import type { Scope } from '../contracts/scopes.ts';
 import type { ActorHost } from '../actors/actor-host.ts';
 import type { ServiceEnv } from '../actors/settings.ts';
 import type { Tx } from '../actors/tx.ts';
+import type { HttpRoute } from './route-input.ts';
 
 /** What a command runs with. */
 export interface CommandContext {
@@ -18,45 +20,102 @@ export interface CommandContext {
   sharedReads?: boolean;
 }
 
-/** One entry of the command table that the library, HTTP and NATS all dispatch through. */
-export interface CommandDef<S extends z.ZodType = z.ZodType, O = unknown> {
+/**
+ * The error codes a command names itself. Every other code is common to all commands (VALIDATION_FAILED,
+ * NOT_FOUND, …) or follows from the transport (PAYLOAD_TOO_LARGE and UNSUPPORTED_MEDIA_TYPE from a method with a
+ * body, IDEMPOTENCY_KEY_REUSED from `mutates`).
+ */
+export const COMMAND_ERROR_CODES = [
+  'DEPENDENCY_CYCLE',
+  'MAX_DEPTH_EXCEEDED',
+  'INVALID_STATE_TRANSITION',
+  'LEASE_LOST',
+  'DEADLOCK_DETECTED',
+  'QUOTA_EXCEEDED',
+] as const satisfies readonly ErrorCode[];
+
+/** An error code a command names itself (see {@link COMMAND_ERROR_CODES}). */
+export type CommandErrorCode = (typeof COMMAND_ERROR_CODES)[number];
+
+/** Everything about one command except how it runs. */
+export interface CommandSpec<N extends string, I extends z.ZodType, O extends z.ZodType> {
   /** `<service>.<operation>`, e.g. `jobs.submit`; also the NATS subject suffix. */
-  name: string;
+  name: N;
   summary: string;
-  input: S;
+  input: I;
+  /** What it answers (a contract schema): OpenAPI's answer, the client's type, checked in tests. */
+  output: O;
   /** Any one of these scopes opens the command (`admin` opens everything); none: any valid token. */
+  scopes: readonly Scope[];
+  /** The codes it may answer beyond the common ones. */
+  errors?: readonly CommandErrorCode[];
+  /** An example request body (without the path's id) for the documentation. */
+  example?: unknown;
+  /** Its HTTP routes (none: library and NATS only). */
+  http?: readonly HttpRoute[];
+}
+
+/** One entry of the command table that the library, HTTP and NATS all dispatch through. */
+export interface CommandDef<
+  N extends string = string,
+  I extends z.ZodType = z.ZodType,
+  O extends z.ZodType = z.ZodType,
+> {
+  name: N;
+  summary: string;
+  input: I;
+  output: O;
   scopes: readonly Scope[];
   /** Whether it changes state (and so takes an idempotency key). */
   mutates: boolean;
-  run(ctx: CommandContext, input: z.output<S>): Promise<O>;
+  errors: readonly CommandErrorCode[];
+  example: unknown;
+  http: readonly HttpRoute[];
+  run(ctx: CommandContext, input: z.output<I>): Promise<z.output<O>>;
+}
+
+/** A command of any shape, as tables hold them. */
+export type AnyCommandDef = CommandDef<string, z.ZodType, z.ZodType>;
+
+/** Defines a command from its spec, whether it mutates, and how it runs. */
+export function defineCommand<N extends string, I extends z.ZodType, O extends z.ZodType>(
+  spec: CommandSpec<N, I, O> & {
+    mutates: boolean;
+    run: (ctx: CommandContext, input: z.output<I>) => Promise<z.output<O>>;
+  },
+): CommandDef<N, I, O> {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    input: spec.input,
+    output: spec.output,
+    scopes: spec.scopes,
+    mutates: spec.mutates,
+    errors: spec.errors ?? [],
+    example: spec.example,
+    http: spec.http ?? [],
+    run: spec.run,
+  };
 }
 
 /** A read: runs against committed state. */
-export function query<S extends z.ZodType, O>(
-  name: string,
-  scopes: readonly Scope[],
-  input: S,
-  summary: string,
-  run: (ctx: CommandContext, input: z.output<S>) => Promise<O>,
-): CommandDef<S, O> {
-  return { name, summary, input, scopes, mutates: false, run };
+export function query<N extends string, I extends z.ZodType, O extends z.ZodType>(
+  spec: CommandSpec<N, I, O> & { run: (ctx: CommandContext, input: z.output<I>) => Promise<z.output<O>> },
+): CommandDef<N, I, O> {
+  return defineCommand({ ...spec, mutates: false });
 }
 
 /** A state change: one unit of work on the host, acknowledged after its commit is durable. */
-export function mutation<S extends z.ZodType, O>(
-  name: string,
-  scopes: readonly Scope[],
-  input: S,
-  summary: string,
-  apply: (tx: Tx, input: z.output<S>, env: ServiceEnv) => O,
-  /** Runs after the commit is durable, before the caller gets its answer. */
-  afterCommit?: (ctx: CommandContext, input: z.output<S>) => void,
-): CommandDef<S, O> {
-  return {
-    name,
-    summary,
-    input,
-    scopes,
+export function mutation<N extends string, I extends z.ZodType, O extends z.ZodType>(
+  spec: CommandSpec<N, I, O> & {
+    apply: (tx: Tx, input: z.output<I>, env: ServiceEnv) => z.output<O>;
+    /** Runs after the commit is durable, before the caller gets its answer. */
+    afterCommit?: (ctx: CommandContext, input: z.output<I>) => void;
+  },
+): CommandDef<N, I, O> {
+  const { name, apply, afterCommit } = spec;
+  return defineCommand({
+    ...spec,
     mutates: true,
     run: async (ctx, parsed) => {
       const answer = await ctx.host.execute(
@@ -72,5 +131,5 @@ export function mutation<S extends z.ZodType, O>(
       afterCommit?.(ctx, parsed);
       return answer;
     },
-  };
+  });
 }

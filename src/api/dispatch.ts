@@ -3,7 +3,8 @@ import { OverseerError } from '../core/errors.ts';
 import type { ActorHost } from '../actors/actor-host.ts';
 import type { ServiceEnv } from '../actors/settings.ts';
 import { IdempotencyKeySchema } from '../contracts/common.ts';
-import { commandTable } from './commands.ts';
+import type { AnyCommandDef } from './command.ts';
+import { commands, tableOf } from './commands.ts';
 import { parse, parseWorkspaceId } from './validation.ts';
 
 /** How a caller runs a command. */
@@ -15,38 +16,86 @@ export interface DispatchOptions {
 }
 
 /** Runs a command by name: the one entry every adapter (library, HTTP, NATS) goes through. */
-export type Dispatch = (
-  name: string,
-  workspaceId: string,
-  input: unknown,
-  options: DispatchOptions,
-) => Promise<unknown>;
+export interface Dispatch {
+  (name: string, workspaceId: string, input: unknown, options: DispatchOptions): Promise<unknown>;
+  /** The command of this table named `name`, or NOT_FOUND. */
+  command(name: string): AnyCommandDef;
+  /**
+   * Runs a command already looked up with {@link Dispatch.command}, in a workspace already checked (an adapter
+   * that authorized the call), so neither is done twice.
+   */
+  run(command: AnyCommandDef, ws: string, input: unknown, options: DispatchOptions): Promise<unknown>;
+}
+
+/** Options of {@link createDispatch}. */
+export interface DispatchConfig {
+  /** The commands (default: the runtime's table). */
+  commands?: readonly AnyCommandDef[];
+  /**
+   * Parse every answer with its command's output schema and throw when it does not fit. On under Vitest (so the
+   * schemas the documentation shows are checked by every test), off in production and benchmarks.
+   */
+  checkAnswers?: boolean;
+}
 
 /** The key checked under its header's name, so a bad one is reported as `Invalid Idempotency-Key: …`. */
 const IdempotencyKeyHeader = z.object({ 'Idempotency-Key': IdempotencyKeySchema });
 
-export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
-  return async (name, workspaceId, input, options) => {
-    const command = commandTable.get(name);
-    if (!command) throw new OverseerError('NOT_FOUND', `No command ${name}.`, { command: name });
+/** The answer, when it fits its command's output schema. */
+function checked(command: AnyCommandDef, answer: unknown): unknown {
+  const result = command.output.safeParse(answer);
+  if (result.success) return answer;
+  const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new Error(`${command.name} answered outside its output schema: ${issues.join('; ')}`);
+}
+
+/** The dispatch function of a host: looks the command up, validates the call and runs it. */
+export function createDispatch(host: ActorHost, env: ServiceEnv, config: DispatchConfig = {}): Dispatch {
+  const table = tableOf(config.commands ?? commands);
+  const checkAnswers = config.checkAnswers ?? process.env['VITEST'] !== undefined;
+  const command = (name: string): AnyCommandDef => {
+    const def = table.get(name);
+    if (!def) throw new OverseerError('NOT_FOUND', `No command ${name}.`, { command: name });
+    return def;
+  };
+  const run = async (
+    def: AnyCommandDef,
+    ws: string,
+    input: unknown,
+    options: DispatchOptions,
+  ): Promise<unknown> => {
     // Reads too: after close the store is gone, and LMDB would throw its own untyped error.
     if (host.isClosed) throw new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is closed.');
-    const ws = parseWorkspaceId(workspaceId);
-    const parsed = parse(command.input, input ?? {});
+    const parsed = parse(def.input, input ?? {});
     const idempotencyKey =
       options.idempotencyKey === undefined
         ? undefined
         : parse(IdempotencyKeyHeader, { 'Idempotency-Key': options.idempotencyKey })['Idempotency-Key'];
-    return command.run(
+    const answer = def.run(
       {
         host,
         env,
         ws,
         principal: options.principal,
-        idempotencyKey: command.mutates ? idempotencyKey : undefined,
+        idempotencyKey: def.mutates ? idempotencyKey : undefined,
         sharedReads: options.sharedReads === true,
       },
       parsed,
     );
+    return checkAnswers ? checked(def, await answer) : answer;
   };
+  // Not async: over `run`'s own promise it adds none on the hot path.
+  const dispatch = (name: string, workspaceId: string, input: unknown, options: DispatchOptions) => {
+    let def: AnyCommandDef;
+    let ws: string;
+    try {
+      def = command(name);
+      if (host.isClosed) throw new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is closed.');
+      ws = parseWorkspaceId(workspaceId);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return run(def, ws, input, options);
+  };
+  return Object.assign(dispatch, { command, run });
 }

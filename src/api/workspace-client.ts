@@ -1,104 +1,92 @@
 import type { CommandOptions, ListOptions } from '../contracts/common.ts';
-import type { Job, JobListQuery, JobSubmitInput } from '../contracts/job.ts';
-import type { EventListQuery, JournalRecord } from '../contracts/journal.ts';
-import type { Session, SessionOpenInput } from '../contracts/session.ts';
-import type { Worker, WorkerListQuery, WorkerRegisterInput } from '../contracts/worker.ts';
-import type { HeartbeatAnswer } from '../actors/services/workers.ts';
-import type { ClaimAnswer } from '../actors/services/queue.ts';
-import type { Allocation, Quota, Usage } from '../contracts/resources.ts';
-import type { ResourceRequest, Priority } from '../contracts/job.ts';
-import type { WorkstreamDefinitionInput } from '../contracts/task-definition.ts';
-import type { Workstream, WorkstreamPlan } from '../contracts/workstream.ts';
+import type { CommandInput, CommandName, CommandOutput } from './commands.ts';
 import type { Dispatch } from './dispatch.ts';
+import { typedCall } from './typed-call.ts';
 import { parseWorkspaceId } from './validation.ts';
+
+/** What a command takes. */
+type In<N extends CommandName> = CommandInput<N>;
+/** What a command answers. */
+type Out<N extends CommandName> = CommandOutput<N>;
+/** What a command takes besides the id its method names first. */
+type Rest<N extends CommandName, K extends keyof In<N>> = Omit<In<N>, K>;
+/** The options of a call that may give a reason. */
+type WithReason = CommandOptions & { reason?: string };
 
 /** A page of a list. */
 export type Page<K extends string, T> = { [P in K]: T[] } & { nextCursor: string | null };
 
-/** A client scoped to one workspace; every call goes through the command table. */
+/** A client scoped to one workspace; every call goes through the command table, typed by its schemas. */
 export interface WorkspaceClient {
   readonly id: string;
   jobs: {
-    submit(input: JobSubmitInput, options?: CommandOptions): Promise<Job>;
-    submitMany(inputs: JobSubmitInput[], options?: CommandOptions): Promise<Job[]>;
-    get(jobId: string): Promise<Job>;
-    list(query?: JobListQuery): Promise<Page<'jobs', Job>>;
-    cancel(jobId: string, options?: CommandOptions & { reason?: string }): Promise<Job>;
+    submit(input: In<'jobs.submit'>, options?: CommandOptions): Promise<Out<'jobs.submit'>>;
+    submitMany(
+      inputs: In<'jobs.submitMany'>['jobs'],
+      options?: CommandOptions,
+    ): Promise<Out<'jobs.submitMany'>['jobs']>;
+    get(jobId: string): Promise<Out<'jobs.get'>>;
+    list(query?: In<'jobs.list'>): Promise<Out<'jobs.list'>>;
+    cancel(jobId: string, options?: WithReason): Promise<Out<'jobs.cancel'>>;
     update(
       jobId: string,
-      patch: { title?: string; description?: string; priority?: Priority },
+      patch: Rest<'jobs.update', 'jobId'>,
       options?: CommandOptions,
-    ): Promise<Job>;
+    ): Promise<Out<'jobs.update'>>;
   };
   queue: {
-    enqueue(input: { jobId: string }, options?: CommandOptions): Promise<Job>;
-    claim(input: { workerId: string; waitMs?: number }, options?: CommandOptions): Promise<ClaimAnswer>;
-    complete(
-      input: { jobId: string; leaseToken: string; result?: unknown; claimNext?: boolean },
-      options?: CommandOptions,
-    ): Promise<{ job: Job; next?: ClaimAnswer }>;
-    fail(
-      input: { jobId: string; leaseToken: string; reason: string; retryable?: boolean },
-      options?: CommandOptions,
-    ): Promise<Job>;
-    heartbeat(
-      input: { workerId: string; leaseToken?: string },
-      options?: CommandOptions,
-    ): Promise<HeartbeatAnswer>;
-    stats(): Promise<{ depth: Record<Priority, number>; jobs: Record<string, number> }>;
+    enqueue(input: In<'queue.enqueue'>, options?: CommandOptions): Promise<Out<'queue.enqueue'>>;
+    claim(input: In<'queue.claim'>, options?: CommandOptions): Promise<Out<'queue.claim'>>;
+    complete(input: In<'queue.complete'>, options?: CommandOptions): Promise<Out<'queue.complete'>>;
+    fail(input: In<'queue.fail'>, options?: CommandOptions): Promise<Out<'queue.fail'>>;
+    heartbeat(input: In<'queue.heartbeat'>, options?: CommandOptions): Promise<Out<'queue.heartbeat'>>;
+    stats(): Promise<Out<'queue.stats'>>;
   };
   resources: {
-    quotas(): Promise<{ depth: Quota[]; workspace: Quota; pools: Record<string, number> }>;
-    usage(): Promise<{
-      byDepth: Usage[];
-      workspace: Usage;
-      pools: Record<string, { size: number; used: number }>;
-      locks: Record<string, string>;
-    }>;
-    allocate(
-      input: { jobId: string; resources: ResourceRequest[]; waitMs?: number },
-      options?: CommandOptions,
-    ): Promise<{ allocation: Allocation }>;
-    release(
-      input: { jobId: string; resources: ResourceRequest[] },
-      options?: CommandOptions,
-    ): Promise<{ allocation: Allocation | null }>;
+    quotas(): Promise<Out<'resources.quotas'>>;
+    usage(): Promise<Out<'resources.usage'>>;
+    allocate(input: In<'resources.allocate'>, options?: CommandOptions): Promise<Out<'resources.allocate'>>;
+    release(input: In<'resources.release'>, options?: CommandOptions): Promise<Out<'resources.release'>>;
   };
   workers: {
-    register(input: WorkerRegisterInput, options?: CommandOptions): Promise<Worker>;
-    get(workerId: string): Promise<Worker>;
-    list(query?: WorkerListQuery): Promise<Page<'workers', Worker>>;
+    register(input: In<'workers.register'>, options?: CommandOptions): Promise<Out<'workers.register'>>;
+    get(workerId: string): Promise<Out<'workers.get'>>;
+    list(query?: In<'workers.list'>): Promise<Out<'workers.list'>>;
     heartbeat(
       workerId: string,
-      input?: { leaseToken?: string },
+      input?: Rest<'workers.heartbeat', 'workerId'>,
       options?: CommandOptions,
-    ): Promise<HeartbeatAnswer>;
-    pause(workerId: string, options?: CommandOptions): Promise<Worker>;
-    resume(workerId: string, options?: CommandOptions): Promise<Worker>;
-    terminate(workerId: string, options?: CommandOptions & { reason?: string }): Promise<Worker>;
-    reportCrash(workerId: string, input: { reason: string }, options?: CommandOptions): Promise<Worker>;
-    restart(workerId: string, options?: CommandOptions): Promise<Worker>;
-    deregister(workerId: string, options?: CommandOptions): Promise<Worker>;
+    ): Promise<Out<'workers.heartbeat'>>;
+    pause(workerId: string, options?: CommandOptions): Promise<Out<'workers.pause'>>;
+    resume(workerId: string, options?: CommandOptions): Promise<Out<'workers.resume'>>;
+    terminate(workerId: string, options?: WithReason): Promise<Out<'workers.terminate'>>;
+    reportCrash(
+      workerId: string,
+      input: Rest<'workers.reportCrash', 'workerId'>,
+      options?: CommandOptions,
+    ): Promise<Out<'workers.reportCrash'>>;
+    restart(workerId: string, options?: CommandOptions): Promise<Out<'workers.restart'>>;
+    deregister(workerId: string, options?: CommandOptions): Promise<Out<'workers.deregister'>>;
   };
   sessions: {
-    open(input: SessionOpenInput, options?: CommandOptions): Promise<Session>;
-    get(sessionId: string): Promise<Session>;
-    touch(sessionId: string, options?: CommandOptions): Promise<Session>;
-    idle(sessionId: string, options?: CommandOptions): Promise<Session>;
-    close(sessionId: string, options?: CommandOptions & { reason?: string }): Promise<Session>;
+    open(input: In<'sessions.open'>, options?: CommandOptions): Promise<Out<'sessions.open'>>;
+    get(sessionId: string): Promise<Out<'sessions.get'>>;
+    touch(sessionId: string, options?: CommandOptions): Promise<Out<'sessions.touch'>>;
+    idle(sessionId: string, options?: CommandOptions): Promise<Out<'sessions.idle'>>;
+    close(sessionId: string, options?: WithReason): Promise<Out<'sessions.close'>>;
   };
   workstreams: {
     submit(
-      definition: WorkstreamDefinitionInput,
+      definition: In<'workstreams.submit'>['definition'],
       options?: CommandOptions & { start?: boolean },
-    ): Promise<Workstream>;
-    get(workstreamId: string): Promise<Workstream>;
-    plan(workstreamId: string): Promise<WorkstreamPlan>;
-    start(workstreamId: string, options?: CommandOptions): Promise<Workstream>;
-    cancel(workstreamId: string, options?: CommandOptions & { reason?: string }): Promise<Workstream>;
+    ): Promise<Out<'workstreams.submit'>>;
+    get(workstreamId: string): Promise<Out<'workstreams.get'>>;
+    plan(workstreamId: string): Promise<Out<'workstreams.plan'>>;
+    start(workstreamId: string, options?: CommandOptions): Promise<Out<'workstreams.start'>>;
+    cancel(workstreamId: string, options?: WithReason): Promise<Out<'workstreams.cancel'>>;
   };
   events: {
-    list(query?: EventListQuery): Promise<{ events: JournalRecord[]; nextCursor: number | null }>;
+    list(query?: In<'events.list'>): Promise<Out<'events.list'>>;
   };
 }
 
@@ -109,15 +97,13 @@ export function createWorkspaceClient(
   principal: string,
 ): WorkspaceClient {
   const id = parseWorkspaceId(workspaceId);
-  const call = <T>(name: string, input: unknown, options?: CommandOptions): Promise<T> =>
-    dispatch(name, id, input, { principal, idempotencyKey: options?.idempotencyKey }) as Promise<T>;
+  const call = typedCall(dispatch, id, principal);
   const reasonOf = (options?: { reason?: string }) => (options?.reason ? { reason: options.reason } : {});
   return {
     id,
     jobs: {
       submit: (input, options) => call('jobs.submit', input, options),
-      submitMany: async (inputs, options) =>
-        (await call<{ jobs: Job[] }>('jobs.submitMany', { jobs: inputs }, options)).jobs,
+      submitMany: async (inputs, options) => (await call('jobs.submitMany', { jobs: inputs }, options)).jobs,
       get: (jobId) => call('jobs.get', { jobId }),
       list: (query) => call('jobs.list', query ?? {}),
       cancel: (jobId, options) => call('jobs.cancel', { jobId, ...reasonOf(options) }, options),

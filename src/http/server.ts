@@ -13,7 +13,7 @@ import { DOCS_ASSETS, DOCS_PAGE, docsAsset } from './docs-ui.ts';
 import { rawErrorResponse, toOverseerError } from './errors.ts';
 import { HttpMetrics, onlyWorkspace, type RuntimeSample } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { PUBLIC_PATHS, routes, type Route } from './routes.ts';
+import { PUBLIC_PATHS, routes as runtimeRoutes, type Route } from './routes.ts';
 
 /** Bodies above this answer 413 (the same cap applies to NATS requests). */
 export const BODY_LIMIT = 512 * 1024;
@@ -38,6 +38,8 @@ export interface HttpServerOptions {
    */
   metrics: HttpMetrics | { sample: () => RuntimeSample };
   now?: () => number;
+  /** The routes to serve (default: those of the runtime's command table). */
+  routes?: readonly Route[];
 }
 
 /** Compiles a route path to a regex, to tell 405 (known path, other method) from 404. */
@@ -52,6 +54,7 @@ export function buildHttpServer(
   options: HttpServerOptions,
 ): FastifyInstance<Server, IncomingMessage, ServerResponse, Logger> {
   const now = options.now ?? Date.now;
+  const routes = options.routes ?? runtimeRoutes;
   const maxAnswerBytes = options.maxAnswerBytes ?? pageBudget(undefined);
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'http' }),

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { OverseerError } from '../core/errors.ts';
 import { WorkspaceIdSchema } from '../contracts/common.ts';
 import type { Job, JobSubmitInput } from '../contracts/job.ts';
-import type { JournalRecord } from '../contracts/journal.ts';
 import { MAX_WAIT_MS } from '../contracts/queue.ts';
-import type { Directive, Worker, WorkerRegisterInput } from '../contracts/worker.ts';
+import type { Worker, WorkerRegisterInput } from '../contracts/worker.ts';
+import type { ClaimAnswer, CompleteAnswer, EventPage, HeartbeatAnswer } from '../contracts/answers.ts';
 import { eventStream, type EventStream, type EventStreamOptions } from './events.ts';
 import { HttpTransport } from './http-transport.ts';
 import { NatsTransport } from './nats-transport.ts';
@@ -55,17 +55,10 @@ export interface Claim {
   retryCount: number;
 }
 
-/** What a heartbeat answers: what to do next, and the extended lease's expiry (with a lease token). */
-export interface HeartbeatAnswer {
-  directive: Directive;
-  leaseExpiresAt: number | null;
-}
+/** A claim as the server answers it. */
+type ClaimWire = ClaimAnswer;
 
-interface ClaimWire {
-  job: Job | null;
-  lease?: { token: string; expiresAt: number };
-  workOrder?: { retryCount: number };
-}
+export type { HeartbeatAnswer };
 
 function toClaim(answer: ClaimWire): Claim | null {
   if (!answer.job || !answer.lease) return null;
@@ -161,10 +154,11 @@ export class Agent {
     input: { result?: unknown; claimNext?: boolean } = {},
     options: CallOptions = {},
   ): Promise<{ job: Job; next?: Claim | null }> {
-    const answer = (await this.mutate('queue.complete', { jobId, leaseToken, ...input }, options)) as {
-      job: Job;
-      next?: ClaimWire;
-    };
+    const answer = (await this.mutate(
+      'queue.complete',
+      { jobId, leaseToken, ...input },
+      options,
+    )) as CompleteAnswer;
     return answer.next === undefined ? { job: answer.job } : { job: answer.job, next: toClaim(answer.next) };
   }
 
@@ -204,11 +198,7 @@ export class Agent {
   events(options: EventStreamOptions = {}): EventStream {
     const stream = eventStream(
       {
-        list: async (afterSeq, limit) =>
-          (await this.query('events.list', { afterSeq, limit })) as {
-            events: JournalRecord[];
-            nextCursor: number | null;
-          },
+        list: async (afterSeq, limit) => (await this.query('events.list', { afterSeq, limit })) as EventPage,
         subscribe: (onRecord) => this.transport.subscribe(onRecord),
       },
       {

@@ -18,6 +18,25 @@ export interface CommandEndpoint {
   summary: string;
 }
 
+/** How a command is served: the framework's endpoint name, its subject (any workspace) and its metadata. */
+export interface EndpointSpec {
+  command: string;
+  /** `jobs_submit` for `jobs.submit`. */
+  name: string;
+  subject: string;
+  metadata: { command: string; summary: string };
+}
+
+/** The endpoints of a command table, one per command, in table order. */
+export function endpointsOf(commands: readonly CommandEndpoint[]): EndpointSpec[] {
+  return commands.map((c) => ({
+    command: c.name,
+    name: c.name.replace('.', '_'),
+    subject: subjects.commandEndpoint(c.name),
+    metadata: { command: c.name, summary: c.summary },
+  }));
+}
+
 /**
  * Runs one command and answers the reply's JSON text: the workspace comes from the subject, headers arrive
  * lower-cased. Throwing an OverseerError answers its envelope; anything else answers INTERNAL.
@@ -182,16 +201,15 @@ export async function startNatsCommandService(
     return text;
   };
 
-  for (const command of options.commands) {
+  for (const { command: name, name: endpoint, subject, metadata } of endpointsOf(options.commands)) {
     const counted: EndpointCounts = { requests: 0, errors: 0, seconds: 0, lastError: undefined };
-    const subject = endpointSubject(command.name);
     counts.set(subject, counted);
-    service.addEndpoint(command.name.replace('.', '_'), {
+    service.addEndpoint(endpoint, {
       subject,
-      metadata: { command: command.name, summary: command.summary },
+      metadata,
       handler: (err, msg) => {
         if (err) {
-          log?.error({ err, command: command.name }, 'endpoint subscription failed');
+          log?.error({ err, command: name }, 'endpoint subscription failed');
           return;
         }
         if (!msg.reply) return;
@@ -218,13 +236,13 @@ export async function startNatsCommandService(
           );
           respondError(msg, code, text);
           try {
-            options.observe?.(command.name, 0, code);
+            options.observe?.(name, 0, code);
           } catch (err) {
             log?.warn({ err }, 'command latency observer threw');
           }
           return;
         }
-        const p = answer(command.name, counted, msg);
+        const p = answer(name, counted, msg);
         handling.add(p);
         void p.finally(() => handling.delete(p));
       },

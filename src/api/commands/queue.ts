@@ -1,0 +1,102 @@
+import {
+  ClaimAnswerSchema,
+  CompleteAnswerSchema,
+  HeartbeatAnswerSchema,
+  QueueStatsSchema,
+} from '../../contracts/answers.ts';
+import { JobSchema } from '../../contracts/job.ts';
+import { ClaimSchema, CompleteSchema, EnqueueSchema, FailSchema } from '../../contracts/queue.ts';
+import { HeartbeatSchema } from '../../contracts/worker.ts';
+import { releaseJob } from '../../actors/services/jobs.ts';
+import { claim, complete, fail } from '../../actors/services/queue.ts';
+import { heartbeat } from '../../actors/services/workers.ts';
+import { defineCommand, mutation, query, type CommandErrorCode } from '../command.ts';
+import { claimWithWait } from '../long-poll.ts';
+import { body, none, type HttpRoute } from '../route-input.ts';
+import { EXAMPLE_JOB_ID, EXAMPLE_WORKER_ID, Empty, REFUSABLE, WorkerRef } from './refs.ts';
+
+/** The codes of a call that presents a lease token. */
+export const LEASED: readonly CommandErrorCode[] = [...REFUSABLE, 'LEASE_LOST'];
+
+/** A heartbeat under a name (`queue.heartbeat`, `workers.heartbeat`). */
+export const heartbeatCommand = <N extends string>(
+  name: N,
+  example?: unknown,
+  http: readonly HttpRoute[] = [],
+) =>
+  mutation({
+    name,
+    summary: 'Keep a worker alive (and extend its lease); answers its directive.',
+    input: WorkerRef.extend(HeartbeatSchema.shape),
+    output: HeartbeatAnswerSchema,
+    scopes: ['queue:work'],
+    errors: LEASED,
+    example,
+    http,
+    apply: (tx, input, env) => heartbeat(tx, env, input.workerId, input.leaseToken),
+  });
+
+/** The queue service: release, claim, complete and fail jobs under a lease. */
+export const queueCommands = [
+  mutation({
+    name: 'queue.enqueue',
+    summary: 'Release a held job to the queue.',
+    input: EnqueueSchema,
+    output: JobSchema,
+    scopes: ['queue:work'],
+    errors: REFUSABLE,
+    example: { jobId: EXAMPLE_JOB_ID },
+    http: [{ method: 'POST', path: '/api/v1/queue/enqueue', tag: 'queue', input: body }],
+    apply: (tx, input, env) => releaseJob(tx, env, input.jobId),
+  }),
+  defineCommand({
+    name: 'queue.claim',
+    summary: 'Claim the next job the worker can run; waits up to waitMs for one.',
+    input: ClaimSchema,
+    output: ClaimAnswerSchema,
+    scopes: ['queue:work'],
+    mutates: true,
+    errors: REFUSABLE,
+    example: { workerId: EXAMPLE_WORKER_ID, waitMs: 5000 },
+    http: [{ method: 'POST', path: '/api/v1/queue/claim', tag: 'queue', input: body }],
+    run: (ctx, input) => claimWithWait(ctx, input, (tx) => claim(tx, ctx.env, input.workerId)),
+  }),
+  mutation({
+    name: 'queue.complete',
+    summary: "Report the worker's part of a job done (claimNext: and claim the next).",
+    input: CompleteSchema,
+    output: CompleteAnswerSchema,
+    scopes: ['queue:work'],
+    errors: LEASED,
+    example: { jobId: EXAMPLE_JOB_ID, leaseToken: '1', result: { pullRequest: 42 }, claimNext: false },
+    http: [{ method: 'POST', path: '/api/v1/queue/complete', tag: 'queue', input: body }],
+    apply: (tx, input, env) => complete(tx, env, input),
+  }),
+  mutation({
+    name: 'queue.fail',
+    summary: 'Report a job failed (retried with backoff when retryable).',
+    input: FailSchema,
+    output: JobSchema,
+    scopes: ['queue:work'],
+    errors: LEASED,
+    example: { jobId: EXAMPLE_JOB_ID, leaseToken: '1', reason: 'The tests failed.', retryable: true },
+    http: [{ method: 'POST', path: '/api/v1/queue/fail', tag: 'queue', input: body }],
+    apply: (tx, input, env) => fail(tx, env, input),
+  }),
+  heartbeatCommand('queue.heartbeat'),
+  query({
+    name: 'queue.stats',
+    summary: 'Queue depth by priority and job counts by status.',
+    input: Empty,
+    output: QueueStatsSchema,
+    scopes: ['queue:work'],
+    http: [{ method: 'GET', path: '/api/v1/queue/status', tag: 'queue', input: none }],
+    run: async (ctx) => {
+      await ctx.host.pipeline.settled();
+      return {
+        depth: ctx.env.work.get(ctx.ws).queue.depthByPriority(),
+        jobs: ctx.host.statusCounts(ctx.ws, 'job'),
+      };
+    },
+  }),
+] as const;

@@ -1,0 +1,53 @@
+import { SessionOpenSchema, SessionSchema } from '../../contracts/session.ts';
+import { closeSession, idleSession, openSession, touchSession } from '../../actors/services/sessions.ts';
+import { sessionView } from '../../actors/views.ts';
+import { mutation, query } from '../command.ts';
+import { Reason, REFUSABLE, SessionRef, viewOrNotFound } from './refs.ts';
+
+/** The sessions service: an agent's conversation sessions, bound to a worker. */
+export const sessionCommands = [
+  mutation({
+    name: 'sessions.open',
+    summary: 'Open an agent session bound to a worker.',
+    input: SessionOpenSchema,
+    output: SessionSchema,
+    scopes: ['queue:work'],
+    errors: REFUSABLE,
+    apply: (tx, input, env) => openSession(tx, env, input),
+  }),
+  query({
+    name: 'sessions.get',
+    summary: 'Get a session.',
+    input: SessionRef,
+    output: SessionSchema,
+    scopes: ['supervisor:read', 'queue:work'],
+    run: (ctx, input) => viewOrNotFound(ctx.host, ctx.ws, 'session', input.sessionId, sessionView),
+  }),
+  mutation({
+    name: 'sessions.touch',
+    summary: 'Report session activity (ACTIVE).',
+    input: SessionRef,
+    output: SessionSchema,
+    scopes: ['queue:work'],
+    errors: REFUSABLE,
+    apply: (tx, input) => touchSession(tx, input.sessionId),
+  }),
+  mutation({
+    name: 'sessions.idle',
+    summary: 'Report the session idle (IDLE).',
+    input: SessionRef,
+    output: SessionSchema,
+    scopes: ['queue:work'],
+    errors: REFUSABLE,
+    apply: (tx, input, env) => idleSession(tx, env, input.sessionId),
+  }),
+  mutation({
+    name: 'sessions.close',
+    summary: 'Terminate a session.',
+    input: SessionRef.extend(Reason.shape),
+    output: SessionSchema,
+    scopes: ['queue:work'],
+    errors: REFUSABLE,
+    apply: (tx, input) => closeSession(tx, input.sessionId, input.reason),
+  }),
+] as const;

@@ -1,0 +1,160 @@
+import { WorkerPageSchema } from '../../contracts/answers.ts';
+import {
+  CrashReportSchema,
+  WorkerListSchema,
+  WorkerRegisterSchema,
+  WorkerSchema,
+} from '../../contracts/worker.ts';
+import {
+  deregisterWorker,
+  pauseWorker,
+  registerWorker,
+  reportCrash,
+  restartWorker,
+  resumeWorker,
+  terminateWorker,
+} from '../../actors/services/workers.ts';
+import { workerView } from '../../actors/views.ts';
+import { mutation, query } from '../command.ts';
+import { wakeClaimOf } from '../long-poll.ts';
+import { cachedRead } from '../read-cache.ts';
+import { body, idOnly, query as fromQuery, withId } from '../route-input.ts';
+import { heartbeatCommand } from './queue.ts';
+import { Reason, REFUSABLE, viewOrNotFound, WorkerRef } from './refs.ts';
+
+/** The workers service: register agents, inspect them, and the supervisor's directives. */
+export const workerCommands = [
+  mutation({
+    name: 'workers.register',
+    summary: 'Register a worker.',
+    input: WorkerRegisterSchema,
+    output: WorkerSchema,
+    scopes: ['queue:work'],
+    example: { name: 'agent-1', capabilities: ['typescript'], metadata: { host: 'box-1' } },
+    http: [{ method: 'POST', path: '/api/v1/workers', status: 201, tag: 'workers', input: body }],
+    apply: (tx, input, env) => registerWorker(tx, env, input),
+  }),
+  query({
+    name: 'workers.list',
+    summary: 'List workers, filtered by status.',
+    input: WorkerListSchema,
+    output: WorkerPageSchema,
+    scopes: ['supervisor:read'],
+    http: [
+      { method: 'GET', path: '/api/supervisor/workers', tag: 'supervisor', input: fromQuery },
+      { method: 'GET', path: '/api/v1/workers', tag: 'workers', input: fromQuery },
+    ],
+    run: (ctx, input) =>
+      cachedRead(ctx, input.cursor === undefined, `workers.list ${JSON.stringify(input)}`, async () => {
+        const page = await ctx.host.list(ctx.ws, 'worker', {
+          cursor: input.cursor,
+          limit: input.limit,
+          filter: (s) => !input.status || s.value === input.status,
+        });
+        return { workers: page.items.map(workerView), nextCursor: page.nextCursor };
+      }),
+  }),
+  query({
+    name: 'workers.get',
+    summary: 'Get a worker.',
+    input: WorkerRef,
+    output: WorkerSchema,
+    scopes: ['supervisor:read'],
+    http: [
+      { method: 'GET', path: '/api/supervisor/workers/:id', tag: 'supervisor', input: idOnly('workerId') },
+      { method: 'GET', path: '/api/v1/workers/:id', tag: 'workers', input: idOnly('workerId') },
+    ],
+    run: (ctx, input) => viewOrNotFound(ctx.host, ctx.ws, 'worker', input.workerId, workerView),
+  }),
+  mutation({
+    name: 'workers.pause',
+    summary: 'Pause a worker at its next safe point.',
+    input: WorkerRef,
+    output: WorkerSchema,
+    scopes: ['supervisor:write'],
+    errors: REFUSABLE,
+    http: [
+      {
+        method: 'POST',
+        path: '/api/supervisor/workers/:id/pause',
+        tag: 'supervisor',
+        input: idOnly('workerId'),
+      },
+    ],
+    apply: (tx, input, env) => pauseWorker(tx, env, input.workerId),
+    afterCommit: (ctx, input) => wakeClaimOf(ctx, input.workerId),
+  }),
+  mutation({
+    name: 'workers.resume',
+    summary: 'Resume a paused worker.',
+    input: WorkerRef,
+    output: WorkerSchema,
+    scopes: ['supervisor:write'],
+    errors: REFUSABLE,
+    http: [
+      {
+        method: 'POST',
+        path: '/api/supervisor/workers/:id/resume',
+        tag: 'supervisor',
+        input: idOnly('workerId'),
+      },
+    ],
+    apply: (tx, input, env) => resumeWorker(tx, env, input.workerId),
+  }),
+  mutation({
+    name: 'workers.terminate',
+    summary: 'Terminate a worker (its job is re-queued).',
+    input: WorkerRef.extend(Reason.shape),
+    output: WorkerSchema,
+    scopes: ['supervisor:write'],
+    errors: REFUSABLE,
+    example: { reason: 'Stuck for an hour.' },
+    http: [
+      {
+        method: 'POST',
+        path: '/api/supervisor/workers/:id/terminate',
+        tag: 'supervisor',
+        input: withId('workerId'),
+      },
+    ],
+    apply: (tx, input, env) => terminateWorker(tx, env, input.workerId, input.reason),
+    afterCommit: (ctx, input) => wakeClaimOf(ctx, input.workerId),
+  }),
+  heartbeatCommand('workers.heartbeat', { leaseToken: '1' }, [
+    { method: 'POST', path: '/api/v1/workers/:id/heartbeat', tag: 'workers', input: withId('workerId') },
+  ]),
+  mutation({
+    name: 'workers.reportCrash',
+    summary: 'Report that the agent crashed.',
+    input: WorkerRef.extend(CrashReportSchema.shape),
+    output: WorkerSchema,
+    scopes: ['queue:work'],
+    errors: REFUSABLE,
+    example: { reason: 'The agent exited with code 137.' },
+    http: [{ method: 'POST', path: '/api/v1/workers/:id/crash', tag: 'workers', input: withId('workerId') }],
+    apply: (tx, input, env) => reportCrash(tx, env, input.workerId, input.reason),
+  }),
+  mutation({
+    name: 'workers.restart',
+    summary: 'Restart a failed worker.',
+    input: WorkerRef,
+    output: WorkerSchema,
+    scopes: ['queue:work'],
+    errors: REFUSABLE,
+    http: [
+      { method: 'POST', path: '/api/v1/workers/:id/restart', tag: 'workers', input: idOnly('workerId') },
+    ],
+    apply: (tx, input, env) => restartWorker(tx, env, input.workerId),
+  }),
+  mutation({
+    name: 'workers.deregister',
+    summary: 'Drain a worker: it completes when it holds no job.',
+    input: WorkerRef,
+    output: WorkerSchema,
+    scopes: ['queue:work'],
+    errors: REFUSABLE,
+    http: [{ method: 'DELETE', path: '/api/v1/workers/:id', tag: 'workers', input: idOnly('workerId') }],
+    apply: (tx, input, env) => deregisterWorker(tx, env, input.workerId),
+    afterCommit: (ctx, input) => wakeClaimOf(ctx, input.workerId),
+  }),
+] as const;

@@ -1,0 +1,47 @@
+// How an HTTP route builds its command's input from a request: data of each command's definition, so the route
+// lives next to the command (the http layer turns it into a Fastify route and an OpenAPI operation).
+
+/** What a route reads its command's input from. */
+export interface RouteRequest {
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  body: unknown;
+}
+
+/** One HTTP route of a command. */
+export interface HttpRoute {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Fastify path syntax (`/api/jobs/:id`). */
+  path: string;
+  /** Status of a successful answer (default 200). */
+  status?: number;
+  /** The OpenAPI tag (and Postman folder) it is listed under. */
+  tag: string;
+  /** Builds the command's input from the request. */
+  input: (req: RouteRequest) => unknown;
+}
+
+/** The body as the input (an object, else `{}`). */
+export const body = (req: RouteRequest): Record<string, unknown> =>
+  req.body && typeof req.body === 'object' && !Array.isArray(req.body)
+    ? (req.body as Record<string, unknown>)
+    : {};
+
+/** Query parameters without the admin's workspace selector. */
+export const query = (req: RouteRequest): Record<string, unknown> => {
+  const { workspaceId: _ws, ...rest } = req.query;
+  return rest;
+};
+
+/** The body with the path's `:id` as `key`. */
+export const withId =
+  (key: string) =>
+  (req: RouteRequest): Record<string, unknown> => ({ ...body(req), [key]: req.params['id'] });
+
+/** Only the path's `:id`, as `key`. */
+export const idOnly =
+  (key: string) =>
+  (req: RouteRequest): Record<string, unknown> => ({ [key]: req.params['id'] });
+
+/** No input. */
+export const none = (): Record<string, unknown> => ({});
