@@ -94,7 +94,7 @@ export function toolTargets(name: string, input: unknown): ToolTargets | Refusal
         return bad(name, 'has no command argument vector');
       const r = optional(i, 'workdir', name, (w) => (t.workdir = w));
       if (r) return r;
-      t.argv = argv as string[];
+      t.argv = argv;
       return t;
     }
     case 'apply_patch': {
