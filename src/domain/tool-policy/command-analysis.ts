@@ -36,8 +36,12 @@ export interface CommandNeeds {
   scripts: string[];
 }
 
-/** The analysis of a command line: what it needs, or why it is refused outright. */
-export type CommandAnalysis = { ok: true; needs: CommandNeeds } | ({ ok: false } & Refusal);
+/**
+ * The analysis of a command line: what it needs, or why it is refused outright — with what it found before the
+ * refusal (`needs`), so that a program that runs earlier, such as a substitution, can be judged first.
+ */
+export type CommandAnalysis =
+  { ok: true; needs: CommandNeeds } | ({ ok: false; needs: CommandNeeds } & Refusal);
 
 /** Scripts found behind `sh -c`, parsed by the adapter, keyed by their text. */
 export type ParsedScripts = Readonly<Record<string, ShParse>>;
@@ -54,7 +58,7 @@ const WRITE_OPS = new Set(['>', '>>', '&>', '&>>', '>|', '<>']);
 export function analyseCommand(parse: ShParse, scripts: ParsedScripts = {}): CommandAnalysis {
   const needs: CommandNeeds = { invocations: [], reads: [], writes: [], scripts: [] };
   const refusal = analyseParse(parse, scripts, needs, 0);
-  return refusal === null ? { ok: true, needs } : { ok: false, ...refusal };
+  return refusal === null ? { ok: true, needs } : { ok: false, ...refusal, needs };
 }
 
 function analyseParse(

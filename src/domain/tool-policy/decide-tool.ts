@@ -69,8 +69,9 @@ export function planToolCall(tool: ToolCall, command?: ShParse, scripts?: Parsed
   const kind = toolKind(tool.name);
   const t = toolTargets(tool.name, tool.input);
   if ('rule' in t) return { kind, reads: [], writes: [], scripts: [] };
-  const needs = commandNeeds(t, command, scripts);
-  if (needs === null || 'rule' in needs) return { kind, reads: t.reads, writes: t.writes, scripts: [] };
+  const parse = commandParse(t, command);
+  if (parse === null || 'rule' in parse) return { kind, reads: t.reads, writes: t.writes, scripts: [] };
+  const { needs } = analyseCommand(parse, scripts);
   return {
     kind,
     reads: [...t.reads, ...needs.reads],
@@ -116,11 +117,9 @@ function judge(policy: PhaseToolPolicy, tool: ToolCall, facts: ToolFacts): Judge
   }
   const reads = t.reads;
   const writes = t.writes;
-  const needs = commandNeeds(t, facts.command, facts.scripts ?? {});
+  const needs = commandNeeds(policy, t, facts.command, facts.scripts ?? {});
   if (needs !== null) {
     if ('rule' in needs) return deny(needs.rule, needs.reason);
-    const r = judgeInvocations(policy, needs);
-    if (r) return r;
     for (const p of needs.reads) if (!HARMLESS_DEVICES.has(p)) reads.push(p);
     for (const p of needs.writes) if (!HARMLESS_DEVICES.has(p)) writes.push(p);
   }
@@ -144,19 +143,26 @@ function ruleFor(policy: PhaseToolPolicy, kind: ToolKind): Judgement {
   return { decision: policy.default, rule: 'kind.default', reason: `the phase's default for ${kind} tools` };
 }
 
-/** The command line's needs (null when the tool runs no command). */
+/** The command line a tool runs (null when it runs none). */
+function commandParse(t: ToolTargets, command: ShParse | undefined): ShParse | Refusal | null {
+  if (t.argv !== null) return argvParse(t.argv);
+  if (t.shell === null) return null;
+  return command ?? { rule: 'command.unparsable', reason: 'the command line was not parsed' };
+}
+
+/** The command line's needs (null when the tool runs no command), or the first refusal in the order it runs. */
 function commandNeeds(
+  policy: PhaseToolPolicy,
   t: ToolTargets,
   command: ShParse | undefined,
-  scripts: ParsedScripts = {},
+  scripts: ParsedScripts,
 ): CommandNeeds | Refusal | null {
-  let parse: ShParse;
-  if (t.argv !== null) parse = argvParse(t.argv);
-  else if (t.shell !== null) {
-    if (!command) return { rule: 'command.unparsable', reason: 'the command line was not parsed' };
-    parse = command;
-  } else return null;
+  const parse = commandParse(t, command);
+  if (parse === null || 'rule' in parse) return parse;
   const a = analyseCommand(parse, scripts);
+  // Programs found before a refusal run before it (substitutions, earlier commands of a list): judged first.
+  const earlier = judgeInvocations(policy, a.needs);
+  if (earlier) return earlier;
   if (!a.ok) return a;
   if (a.needs.scripts.length > 0)
     return { rule: 'command.shell-script', reason: 'a shell script in the command line was not parsed' };
