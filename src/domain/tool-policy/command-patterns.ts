@@ -23,6 +23,15 @@ export function deniesInvocation(pattern: string, inv: Invocation): boolean {
   return true;
 }
 
-function words(pattern: string): string[] {
-  return pattern.split(' ').filter((w) => w !== '');
+/** Patterns split once: a policy's patterns repeat on every call (bounded). */
+const cache = new Map<string, readonly string[]>();
+
+function words(pattern: string): readonly string[] {
+  let w = cache.get(pattern);
+  if (w === undefined) {
+    w = pattern.split(' ').filter((x) => x !== '');
+    if (cache.size >= 4_096) cache.clear();
+    cache.set(pattern, w);
+  }
+  return w;
 }

@@ -11,13 +11,29 @@
  *   in `deny`, which wins.
  */
 export function matchGlob(glob: string, path: string): boolean {
-  return matchSegments(splitPath(glob), 0, splitPath(path), 0);
+  return matchSegments(compiled(glob), 0, splitPath(path), 0);
 }
 
 /** Whether any of `globs` matches `path`. */
 export function matchAnyGlob(globs: readonly string[], path: string): boolean {
-  for (const g of globs) if (matchGlob(g, path)) return true;
+  if (globs.length === 0) return false;
+  const segs = splitPath(path);
+  for (const g of globs) if (matchSegments(compiled(g), 0, segs, 0)) return true;
   return false;
+}
+
+/** Globs split once: a policy's globs repeat on every call (bounded, so a hostile policy cannot grow it). */
+const cache = new Map<string, readonly string[]>();
+const CACHE_LIMIT = 4_096;
+
+function compiled(glob: string): readonly string[] {
+  let segs = cache.get(glob);
+  if (segs === undefined) {
+    segs = splitPath(glob);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(glob, segs);
+  }
+  return segs;
 }
 
 /** A relative path's segments (`''` → none, the root). */

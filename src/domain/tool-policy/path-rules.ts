@@ -19,8 +19,8 @@ export function normaliseToolPath(raw: string, root: string): NormalisedPath {
   if (raw === '') return { ok: false, rule: 'path.empty', reason: 'the path is empty' };
   if (raw.includes('\0')) return { ok: false, rule: 'path.nul', reason: 'the path contains a NUL byte' };
   if (raw.startsWith('~')) return { ok: false, rule: 'path.home', reason: `"${raw}" names a home directory` };
-  const base = raw.startsWith('/') ? [] : segments(root);
-  const stack = raw.startsWith('/') ? [] : [...base];
+  const rootSegs = areaSegments(root);
+  const stack = raw.startsWith('/') ? [] : [...rootSegs];
   for (const seg of raw.split('/')) {
     if (seg === '' || seg === '.') continue;
     if (seg === '..') {
@@ -28,15 +28,28 @@ export function normaliseToolPath(raw: string, root: string): NormalisedPath {
       stack.pop();
     } else stack.push(seg);
   }
-  const rootSegs = segments(root);
   const rel = relativeSegments(rootSegs, stack);
   return rel === null ? escape(raw) : { ok: true, relative: rel.join('/') };
 }
 
 /** `child` relative to `parent` (both absolute), or null when `child` is not `parent` or below it. */
 export function relativeTo(parent: string, child: string): string | null {
-  const rel = relativeSegments(segments(parent), segments(child));
+  if (isNormal(parent) && isNormal(child)) {
+    // Both already normal: compare on a segment boundary without splitting (the common, fast case).
+    if (child === parent) return '';
+    const base = parent === '/' ? '/' : `${parent}/`;
+    return child.startsWith(base) ? child.slice(base.length) : null;
+  }
+  const rel = relativeSegments(areaSegments(parent), segments(child));
   return rel === null ? null : rel.join('/');
+}
+
+/** An absolute path with no empty, `.` or `..` segment and no trailing slash (`/` itself included). */
+function isNormal(p: string): boolean {
+  if (p === '/') return true;
+  if (!p.startsWith('/') || p.endsWith('/')) return false;
+  if (p.includes('//') || p.includes('/./') || p.includes('/../')) return false;
+  return !p.endsWith('/.') && !p.endsWith('/..');
 }
 
 /** Whether the absolute path `path` is `area` or lies below it (segment-wise, never by string prefix). */
@@ -48,6 +61,19 @@ export function isWithin(area: string, path: string): boolean {
 export function joinPath(base: string, relative: string): string {
   if (relative === '') return base;
   return base.endsWith('/') ? base + relative : `${base}/${relative}`;
+}
+
+/** Segments of a root or protected path: the same few on every call, so kept (bounded). */
+const areas = new Map<string, readonly string[]>();
+
+function areaSegments(p: string): readonly string[] {
+  let segs = areas.get(p);
+  if (segs === undefined) {
+    segs = segments(p);
+    if (areas.size >= 1_024) areas.clear();
+    areas.set(p, segs);
+  }
+  return segs;
 }
 
 function segments(p: string): string[] {
