@@ -228,6 +228,8 @@ function simpleCommand(
   }
   if (name === 'sed' && values.some((v) => isInPlace(v)))
     return addWriter(values, words, extraArgs, needs, 'sed');
+  if (name === 'rg' && values.some((v) => v === '--pre' || v.startsWith('--pre=')))
+    return { rule: 'command.inline-code', reason: 'rg --pre runs a program on every file' };
   if (name === 'find') return find(words, values, scripts, needs, depth);
   if (name === 'xargs') return xargs(words, values, scripts, needs, depth);
   const network = NETWORK.has(name) || installs(fam, values);
@@ -402,17 +404,31 @@ function addWriter(
   return null;
 }
 
-/** Every literal operand (and `--opt=value` value with a `/`) is a path the command may read. */
+/**
+ * Every literal operand (and `--opt=value` value with a `/`) is a path the command may read; the value of an
+ * output option (`--output`, `--outputFile`, `--log-file`, `sort -o`) is a path it writes.
+ */
 function addReads(values: readonly string[], words: readonly ShWord[], needs: CommandNeeds): void {
+  const sort = baseName(values[0] ?? '') === 'sort';
   for (let i = 1; i < values.length; i++) {
     const v = values[i]!;
     if (v.startsWith('-')) {
       const eq = v.indexOf('=');
-      if (v.startsWith('--') && eq > 0 && v.includes('/', eq)) needs.reads.push(v.slice(eq + 1));
+      const opt = eq > 0 ? v.slice(0, eq) : v;
+      if (isOutputOption(opt) || (sort && opt === '-o')) {
+        const target = eq > 0 ? v.slice(eq + 1) : values[++i];
+        needs.writes.push(target ?? '');
+      } else if (v.startsWith('--') && eq > 0 && v.includes('/', eq)) needs.reads.push(v.slice(eq + 1));
       continue;
     }
     needs.reads.push(words[i]!.glob ? globPrefix(v) : v);
   }
+}
+
+function isOutputOption(opt: string): boolean {
+  if (!opt.startsWith('--')) return false;
+  const o = opt.toLowerCase();
+  return o.includes('output') || o.includes('outfile') || o.includes('out-file') || o.includes('log-file');
 }
 
 /** The static directory of a file-name pattern (`src/*.ts` → `src`); a `.`-pattern segment stays (and is judged). */
