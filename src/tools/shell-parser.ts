@@ -281,20 +281,44 @@ function redirect(node: Node, out: { body: ShNode[]; redirects: ShRedirect[] }):
 
 function heredocBody(node: Node): ShWord {
   const subs: ShNode[] = [];
+  const covered: [number, number][] = [];
   let dynamic = false;
   for (const c of node.namedChildren) {
     if (c.type === 'heredoc_content') continue;
     dynamic = true;
+    covered.push([c.startIndex - node.startIndex, c.endIndex - node.startIndex]);
     subs.push(...word(c).subs);
   }
+  // tree-sitter-bash leaves some bodies unparsed (`<<-` with tab-indented lines): every `$(` and backquote of an
+  // unquoted body must lie inside a node it did parse, or the body is not read at all.
+  for (const at of substitutionOffsets(node.text))
+    if (!covered.some(([from, to]) => at >= from && at < to))
+      throw new Unreadable('a here-document substitution the parser did not read');
   return { value: dynamic ? null : node.text, glob: false, subs };
+}
+
+/** Offsets of unescaped `$(` and backquotes in raw text. */
+function substitutionOffsets(text: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\') i++;
+    else if (c === '`' || (c === '$' && text[i + 1] === '(')) out.push(i);
+  }
+  return out;
+}
+
+/** Text the parser gave as plain that still holds a substitution: not read, so refused. */
+function plain(text: string): string {
+  if (substitutionOffsets(text).length > 0) throw new Unreadable('a substitution the parser did not read');
+  return text;
 }
 
 /** A word after quote removal, or null when the shell would expand it. */
 function word(node: Node): ShWord {
   switch (node.type) {
     case 'word':
-      return bareWord(node.text);
+      return bareWord(plain(node.text));
     case 'number':
       return { value: node.text, glob: false, subs: [] };
     case 'raw_string':
@@ -302,12 +326,9 @@ function word(node: Node): ShWord {
     case 'string': {
       const parts = node.namedChildren;
       if (parts.every((p) => p.type === 'string_content'))
-        return { value: unescapeDouble(node.text.slice(1, -1)), glob: false, subs: [] };
-      return {
-        value: null,
-        glob: false,
-        subs: parts.flatMap((p) => (p.type === 'string_content' ? [] : word(p).subs)),
-      };
+        return { value: unescapeDouble(plain(node.text.slice(1, -1))), glob: false, subs: [] };
+      const subs = parts.flatMap((p) => (p.type === 'string_content' ? (plain(p.text), []) : word(p).subs));
+      return { value: null, glob: false, subs };
     }
     case 'concatenation': {
       const parts = node.namedChildren.map(word);
