@@ -39,14 +39,18 @@ export async function checkTool(tool: ToolCall, options: CheckToolOptions): Prom
   const targets = toolTargets(tool.name, tool.input);
   let command: ShParse | undefined;
   const scripts: Record<string, ShParse> = {};
-  if (!('rule' in targets) && targets.shell !== null) {
-    const parser = await loadShellParser();
-    command = parser.parse(targets.shell);
-  }
+  // A parser that cannot load reads nothing: every command line is then unparsable, and so denied.
+  const parse = async (text: string): Promise<ShParse> => {
+    try {
+      return (await loadShellParser()).parse(text);
+    } catch (err) {
+      return { ok: false, reason: `the shell parser is unavailable: ${String(err)}` };
+    }
+  };
+  if (!('rule' in targets) && targets.shell !== null) command = await parse(targets.shell);
   let plan = planToolCall(tool, command, scripts);
   for (let round = 0; round < MAX_SCRIPT_ROUNDS && plan.scripts.length > 0; round++) {
-    const parser = await loadShellParser();
-    for (const s of plan.scripts) scripts[s] ??= parser.parse(s);
+    for (const s of plan.scripts) scripts[s] ??= await parse(s);
     plan = planToolCall(tool, command, scripts);
   }
   const paths: Record<string, PathFacts> = {};
