@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { Language, Parser, type Node } from 'web-tree-sitter';
 import type { ShNode, ShParse, ShRedirect, ShWord, ShAssign } from '../domain/tool-policy/shell-ast.ts';
+import { bareWord, plain, substitutionOffsets, unescapeDouble, Unreadable } from './shell-text.ts';
 
 /** Command lines longer than this are not parsed (and so denied). */
 export const MAX_COMMAND_LENGTH = 64 * 1024;
@@ -30,8 +31,6 @@ export function loadShellParser(): Promise<ShellParser> {
   })();
   return loading;
 }
-
-class Unreadable extends Error {}
 
 function parseWith(parser: Parser, text: string): ShParse {
   if (text.length > MAX_COMMAND_LENGTH) return { ok: false, reason: 'the command line is too long' };
@@ -297,23 +296,6 @@ function heredocBody(node: Node): ShWord {
   return { value: dynamic ? null : node.text, glob: false, subs };
 }
 
-/** Offsets of unescaped `$(` and backquotes in raw text. */
-function substitutionOffsets(text: string): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\\') i++;
-    else if (c === '`' || (c === '$' && text[i + 1] === '(')) out.push(i);
-  }
-  return out;
-}
-
-/** Text the parser gave as plain that still holds a substitution: not read, so refused. */
-function plain(text: string): string {
-  if (substitutionOffsets(text).length > 0) throw new Unreadable('a substitution the parser did not read');
-  return text;
-}
-
 /** A word after quote removal, or null when the shell would expand it. */
 function word(node: Node): ShWord {
   switch (node.type) {
@@ -364,39 +346,6 @@ function nestedSubs(node: Node): ShNode[] {
   for (const c of node.namedChildren) {
     if (c.type === 'command_substitution' || c.type === 'process_substitution') out.push(group(c));
     else out.push(...nestedSubs(c));
-  }
-  return out;
-}
-
-/** An unquoted word: backslashes removed; `~`, braces and `=~` make it dynamic; `*?[` make it a pattern. */
-function bareWord(text: string): ShWord {
-  let value = '';
-  let glob = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '\\') {
-      const next = text[++i];
-      if (next !== undefined && next !== '\n') value += next;
-      continue;
-    }
-    if (c === '*' || c === '?' || c === '[') glob = true;
-    value += c;
-  }
-  const tilde = text.startsWith('~') || text.includes('=~') || text.includes(':~');
-  const brace = text.includes('{') && (text.includes(',') || text.includes('..'));
-  return { value: tilde || brace ? null : value, glob, subs: [] };
-}
-
-/** Inside double quotes, a backslash escapes only `$`, `` ` ``, `"`, `\` and a newline. */
-function unescapeDouble(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    const next = text[i + 1];
-    if (c === '\\' && next !== undefined && '$`"\\\n'.includes(next)) {
-      if (next !== '\n') out += next;
-      i++;
-    } else out += c;
   }
   return out;
 }

@@ -1,40 +1,33 @@
 import {
   ALWAYS_DENIED,
-  GIT_WRITERS,
   INTERPRETERS,
   NETWORK,
   OPAQUE_WRITERS,
-  PACKAGE_INSTALLS,
   PRIVILEGE,
   PROGRAM_LANGUAGES,
-  RISKY_PREFIXES,
-  RISKY_VARIABLES,
   SHELLS,
   WRAPPERS,
   WRITERS,
 } from './command-tables.ts';
 import type { Refusal } from './refusal.ts';
 import type { ShNode, ShParse, ShRedirect, ShWord } from './shell-ast.ts';
+import type { CommandNeeds, Invocation, ParsedScripts } from './command-needs.ts';
+import {
+  addReads,
+  assignment,
+  baseName,
+  family,
+  git,
+  inlineCode,
+  installs,
+  isFdWord,
+  isInPlace,
+  unwrap,
+  unwrapEnv,
+} from './command-words.ts';
 import { writerTargets } from './writer-targets.ts';
 
-/** One program the command line runs, after wrappers (`env`, `nice`, `xargs`, `find -exec`) are taken off. */
-export interface Invocation {
-  /** Its words (all static). */
-  words: string[];
-  /** Whether more arguments follow that the command line does not show (`xargs`, `find -exec … {} +`). */
-  extraArgs: boolean;
-  /** Whether it reaches the network (curl, wget, package installs). */
-  network: boolean;
-}
-
-/** What a command line needs the policy to allow: programs to run, paths to read and to write. */
-export interface CommandNeeds {
-  invocations: Invocation[];
-  reads: string[];
-  writes: string[];
-  /** `sh -c` scripts that must be parsed (by the adapter) and allowed in turn. */
-  scripts: string[];
-}
+export type { CommandNeeds, Invocation, ParsedScripts };
 
 /**
  * The analysis of a command line: what it needs, or why it is refused outright — with what it found before the
@@ -42,9 +35,6 @@ export interface CommandNeeds {
  */
 export type CommandAnalysis =
   { ok: true; needs: CommandNeeds } | ({ ok: false; needs: CommandNeeds } & Refusal);
-
-/** Scripts found behind `sh -c`, parsed by the adapter, keyed by their text. */
-export type ParsedScripts = Readonly<Record<string, ShParse>>;
 
 const MAX_NESTING = 4;
 const WRITE_OPS = new Set(['>', '>>', '&>', '&>>', '>|', '<>']);
@@ -134,32 +124,6 @@ function redirection(r: ShRedirect, needs: CommandNeeds): Refusal | null {
   return null;
 }
 
-function isFdWord(v: string): boolean {
-  if (v === '-') return true;
-  if (v.length === 0) return false;
-  for (const c of v) if (c < '0' || c > '9') return false;
-  return true;
-}
-
-function assignment(name: string): Refusal | null {
-  if (RISKY_VARIABLES.has(name) || RISKY_PREFIXES.some((p) => name.startsWith(p)))
-    return { rule: 'command.risky-variable', reason: `assigning ${name} changes what commands run or load` };
-  return null;
-}
-
-/** The last segment of a command word (`/usr/bin/rm` → `rm`). */
-export function baseName(word: string): string {
-  const i = word.lastIndexOf('/');
-  return i < 0 ? word : word.slice(i + 1);
-}
-
-/** `python3.12` → `python`, `pip3` → `pip`: the family a versioned name belongs to. */
-function family(name: string): string {
-  let end = name.length;
-  while (end > 1 && ((name[end - 1]! >= '0' && name[end - 1]! <= '9') || name[end - 1] === '.')) end--;
-  return name.slice(0, end);
-}
-
 function simpleCommand(
   wordsIn: readonly ShWord[],
   extraArgs: boolean,
@@ -239,58 +203,6 @@ function simpleCommand(
   return null;
 }
 
-function unwrapEnv(words: readonly ShWord[]): readonly ShWord[] | Refusal {
-  let i = 1;
-  for (; i < words.length; i++) {
-    const v = words[i]!.value;
-    if (v === null) return { rule: 'command.dynamic-arg', reason: 'an argument of env is not a literal' };
-    if (v === '-i' || v === '--ignore-environment' || v === '-' || v === '-0' || v === '--null') continue;
-    if (v === '--') {
-      i++;
-      break;
-    }
-    if (v === '-u' || v === '--unset') {
-      i++;
-      continue;
-    }
-    if (v.startsWith('-'))
-      return { rule: 'command.env-option', reason: `env ${v} changes how the command is found or split` };
-    const eq = v.indexOf('=');
-    if (eq > 0) {
-      const r = assignment(v.slice(0, eq));
-      if (r) return r;
-      continue;
-    }
-    break;
-  }
-  // Leading NAME=VALUE words after `--` are assignments too.
-  while (i < words.length && (words[i]!.value?.indexOf('=') ?? -1) > 0) {
-    const r = assignment(words[i]!.value!.slice(0, words[i]!.value!.indexOf('=')));
-    if (r) return r;
-    i++;
-  }
-  return words.slice(i);
-}
-
-function unwrap(
-  words: readonly ShWord[],
-  valued: readonly string[],
-  leading: number,
-): readonly ShWord[] | null {
-  let i = 1;
-  while (i < words.length) {
-    const v = words[i]!.value;
-    if (v === null) return null;
-    if (v === '--') {
-      i++;
-      break;
-    }
-    if (!v.startsWith('-') || v === '-') break;
-    i += valued.includes(v) ? 2 : 1;
-  }
-  return words.slice(Math.min(words.length, i + leading));
-}
-
 function shell(
   values: readonly string[],
   words: readonly ShWord[],
@@ -325,63 +237,6 @@ function shell(
   return r ? { rule: r.rule, reason: `in the script of ${values[0]} -c: ${r.reason}` } : null;
 }
 
-function inlineCode(values: readonly string[], short: string, long: readonly string[], fam: string): boolean {
-  if (fam === 'deno' || fam === 'tclsh') return values[1] === 'eval' || values[1] === 'repl';
-  for (let i = 1; i < values.length; i++) {
-    const v = values[i]!;
-    if (v === '--') return false;
-    if (long.some((l) => v === l || v.startsWith(`${l}=`))) return true;
-    if (v.startsWith('-') && !v.startsWith('--')) {
-      for (const c of v.slice(1)) if (short.includes(c)) return true;
-      continue;
-    }
-    if (!v.startsWith('-')) return false;
-  }
-  return false;
-}
-
-function installs(fam: string, values: readonly string[]): boolean {
-  if ((fam === 'python' || fam === 'py') && values.includes('-m')) {
-    const mod = values[values.indexOf('-m') + 1];
-    return mod === 'pip' || mod === 'ensurepip';
-  }
-  const subs = PACKAGE_INSTALLS.get(fam);
-  if (!subs) return false;
-  const sub = values.slice(1).find((v) => !v.startsWith('-')) ?? '';
-  return subs.has(sub);
-}
-
-function isInPlace(v: string): boolean {
-  if (v === '--in-place' || v.startsWith('--in-place=')) return true;
-  return v.startsWith('-') && !v.startsWith('--') && v.slice(1).includes('i');
-}
-
-function git(values: readonly string[]): Refusal | null {
-  let i = 1;
-  while (i < values.length && values[i]!.startsWith('-')) {
-    const v = values[i]!;
-    if (
-      v === '-C' ||
-      v === '-c' ||
-      v.startsWith('--git-dir') ||
-      v.startsWith('--work-tree') ||
-      v === '--exec-path' ||
-      v.startsWith('--exec-path=') ||
-      v.startsWith('--config-env') ||
-      v === '--namespace'
-    )
-      return {
-        rule: 'command.git-option',
-        reason: `git ${v} points git at another repository or configuration`,
-      };
-    i++;
-  }
-  const sub = values[i];
-  if (sub !== undefined && GIT_WRITERS.has(sub))
-    return { rule: 'command.git-writer', reason: `git ${sub} rewrites files without naming them` };
-  return null;
-}
-
 function addWriter(
   values: readonly string[],
   words: readonly ShWord[],
@@ -402,47 +257,6 @@ function addWriter(
   needs.reads.push(...t.reads);
   needs.writes.push(...t.writes);
   return null;
-}
-
-/**
- * Every literal operand (and `--opt=value` value with a `/`) is a path the command may read; the value of an
- * output option (`--output`, `--outputFile`, `--log-file`, `sort -o`) is a path it writes.
- */
-function addReads(values: readonly string[], words: readonly ShWord[], needs: CommandNeeds): void {
-  const sort = baseName(values[0] ?? '') === 'sort';
-  for (let i = 1; i < values.length; i++) {
-    const v = values[i]!;
-    if (v.startsWith('-')) {
-      const eq = v.indexOf('=');
-      const opt = eq > 0 ? v.slice(0, eq) : v;
-      if (isOutputOption(opt) || (sort && opt === '-o')) {
-        const target = eq > 0 ? v.slice(eq + 1) : values[++i];
-        needs.writes.push(target ?? '');
-      } else if (v.startsWith('--') && eq > 0 && v.includes('/', eq)) needs.reads.push(v.slice(eq + 1));
-      continue;
-    }
-    needs.reads.push(words[i]!.glob ? globPrefix(v) : v);
-  }
-}
-
-function isOutputOption(opt: string): boolean {
-  if (!opt.startsWith('--')) return false;
-  const o = opt.toLowerCase();
-  return o.includes('output') || o.includes('outfile') || o.includes('out-file') || o.includes('log-file');
-}
-
-/** The static directory of a file-name pattern (`src/*.ts` → `src`); a `.`-pattern segment stays (and is judged). */
-function globPrefix(v: string): string {
-  const segs = v.split('/');
-  const out: string[] = [];
-  for (const s of segs) {
-    if (s.includes('*') || s.includes('?') || s.includes('[')) {
-      if (s.startsWith('.')) out.push('..');
-      break;
-    }
-    out.push(s);
-  }
-  return out.length === 0 ? '.' : (v.startsWith('/') && out[0] !== '' ? '/' : '') + out.join('/');
 }
 
 function find(
