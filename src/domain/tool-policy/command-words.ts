@@ -153,8 +153,9 @@ export function git(values: readonly string[]): Refusal | null {
 }
 
 /**
- * Every literal operand (and `--opt=value` value with a `/`) is a path the command may read; the value of an
- * output option (`--output`, `--outputFile`, `--log-file`, `sort -o`) is a path it writes.
+ * Every literal operand, `--opt=value` value and attached short-option value with a `/` (`-c/etc/x`) is a
+ * path the command may read; the value of an output option (`--output`, `--outputFile`, `--log-file`,
+ * `sort -o`) is a path it writes.
  */
 export function addReads(values: readonly string[], words: readonly ShWord[], needs: CommandNeeds): void {
   const sort = baseName(values[0] ?? '') === 'sort';
@@ -166,7 +167,9 @@ export function addReads(values: readonly string[], words: readonly ShWord[], ne
       if (isOutputOption(opt) || (sort && opt === '-o')) {
         const target = eq > 0 ? v.slice(eq + 1) : values[++i];
         needs.writes.push(target ?? '');
-      } else if (v.startsWith('--') && eq > 0 && v.includes('/', eq)) needs.reads.push(v.slice(eq + 1));
+      } else if (v.startsWith('--') && eq > 0) needs.reads.push(v.slice(eq + 1));
+      else if (!v.startsWith('--') && v.length > 2 && (v.includes('/') || v.includes('~')))
+        needs.reads.push(v.slice(2));
       continue;
     }
     needs.reads.push(words[i]!.glob ? globPrefix(v) : v);
