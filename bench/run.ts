@@ -215,6 +215,21 @@ const BENCHES: { name: string; once?: true; rows: (r: Result) => Row[] }[] = [
   },
   // Issue 22: W1 and W2 beside BullMQ on a redis-server of its own, in alternating rounds (both modes inside).
   { name: 'peers', once: true, rows: figureRows },
+  // The tool-policy decision (pure), with the adapter's shell parsing and file-system facts apart.
+  {
+    name: 'tool-decision',
+    rows: (r) => {
+      const us = (k: string, p: string) => num((r[k] as Result | undefined)?.[p]);
+      return [
+        ...targetRows(r),
+        { metric: 'tool decision (pure): p50', value: us('decisionUs', 'p50'), unit: 'µs' },
+        { metric: 'shell parse (tree-sitter-bash): p50', value: us('parseUs', 'p50'), unit: 'µs' },
+        { metric: 'shell parse (tree-sitter-bash): p99', value: us('parseUs', 'p99'), unit: 'µs' },
+        { metric: 'path facts (lstat + realpath): p50', value: us('factsUs', 'p50'), unit: 'µs' },
+        { metric: 'path facts (lstat + realpath): p99', value: us('factsUs', 'p99'), unit: 'µs' },
+      ];
+    },
+  },
 ];
 
 function num(v: unknown): number {

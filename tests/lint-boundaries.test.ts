@@ -44,6 +44,16 @@ describe('ESLint enforces the layers and the determinism bans', () => {
       "import { createRuntime } from '../runtime.ts';\nexport const c = createRuntime;\n",
       'no-restricted-imports',
     ],
+    [
+      'src/tools/x.ts',
+      "import { ActorHost } from '../actors/actor-host.ts';\nexport type H = ActorHost;\n",
+      'no-restricted-imports',
+    ],
+    [
+      'src/domain/x.ts',
+      "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n",
+      'no-restricted-imports',
+    ],
   ];
   // Issue 13: the command table types every call, and contexts are typed where they are read.
   const typing: [string, string][] = [
