@@ -115,11 +115,11 @@ export function decodeRecord(buf: Buffer, offset: number, head: RecordHead): Wal
     const db = buf.toString('utf8', o, o + dbLen);
     o += dbLen;
     const keyLen = buf.readUInt32LE(o);
-    const key = Uint8Array.prototype.slice.call(buf, o + 4, o + 4 + keyLen);
+    const key = new Uint8Array(buf.subarray(o + 4, o + 4 + keyLen));
     o += 4 + keyLen;
     if (kind === OP_PUT) {
       const valueLen = buf.readUInt32LE(o);
-      const value = Uint8Array.prototype.slice.call(buf, o + 4, o + 4 + valueLen);
+      const value = new Uint8Array(buf.subarray(o + 4, o + 4 + valueLen));
       o += 4 + valueLen;
       ops.push({ db, op: 'put', key, value });
     } else {

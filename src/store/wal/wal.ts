@@ -143,20 +143,24 @@ export class Wal {
 
   /** Opens the WAL in `options.dir` (creating it on first use) after recovery; see `recoverWal` for what it refuses. */
   static open(options: WalOptions): Promise<Wal> {
-    const segmentBytes = options.segmentBytes ?? 16 * MiB;
-    const maxLagBytes = options.maxLagBytes ?? 64 * MiB;
-    if (!(segmentBytes >= 4096) || !(maxLagBytes >= 1))
-      throw new OverseerError('VALIDATION_FAILED', 'segmentBytes must be ≥ 4096 and maxLagBytes ≥ 1.', {
-        paths: ['segmentBytes', 'maxLagBytes'],
+    try {
+      const segmentBytes = options.segmentBytes ?? 16 * MiB;
+      const maxLagBytes = options.maxLagBytes ?? 64 * MiB;
+      if (!(segmentBytes >= 4096) || !(maxLagBytes >= 1))
+        throw new OverseerError('VALIDATION_FAILED', 'segmentBytes must be ≥ 4096 and maxLagBytes ≥ 1.', {
+          paths: ['segmentBytes', 'maxLagBytes'],
+        });
+      const recovered = recoverWal({
+        dir: options.dir,
+        segmentBytes,
+        maxLagBytes,
+        appliedLsn: options.appliedLsn ?? 0,
+        durableLsn: options.durableLsn ?? 0,
       });
-    const recovered = recoverWal({
-      dir: options.dir,
-      segmentBytes,
-      maxLagBytes,
-      appliedLsn: options.appliedLsn ?? 0,
-      durableLsn: options.durableLsn ?? 0,
-    });
-    return Promise.resolve(new Wal(options, recovered));
+      return Promise.resolve(new Wal(options, recovered));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /**
