@@ -1,72 +1,17 @@
-import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { OverseerError } from '../../core/errors.ts';
 import type { Durability } from '../store.ts';
+import type { WalOptions, WalStats } from './wal-options.ts';
+import { takeGroups, type Pending, type Taken } from './take-groups.ts';
 import { CrashPoints, WalCrashStep } from './crash-point.ts';
 import { findChainEnd, walkChain } from './wal-chain.ts';
-import { segmentPath, syncDir, writeControl, type WalControl } from './wal-files.ts';
 import { nodeWalIo, type WalIo } from './wal-io.ts';
+import { SegmentPool } from './segment-pool.ts';
 import { recoverWal } from './wal-recovery.ts';
-import { decodeRecord, encodeRecord, recordBytes, type WalEntry, type WalRecord } from './wal-record.ts';
+import { decodeRecord, recordBytes, type WalEntry, type WalRecord } from './wal-record.ts';
 
-/** How to open a write-ahead log. Sizes in bytes. */
-export interface WalOptions {
-  /** The WAL's own directory (one per node). */
-  dir: string;
-  /** 'flush': an append resolves once an fdatasync covers it; 'commit': once written, synced within `syncIntervalMs`. */
-  durability: Durability;
-  /** The newest LSN the checkpoint (LMDB) holds; replay starts after it. Default 0. */
-  appliedLsn?: number | undefined;
-  /** The newest LSN known durable from elsewhere (a replica, a record of the last fdatasync): a shorter log is corrupt. */
-  durableLsn?: number | undefined;
-  /** Size of each preallocated segment (default 16 MiB); an existing WAL keeps the size it was made with. */
-  segmentBytes?: number | undefined;
-  /** Bytes appended past the checkpoint before appends wait for it (default 64 MiB). */
-  maxLagBytes?: number | undefined;
-  /** 'commit' mode: the longest a written record waits for its fdatasync (default 1,000 ms). */
-  syncIntervalMs?: number | undefined;
-  /** The write/fdatasync calls (default `node:fs`); tests wrap them to inject faults. */
-  io?: WalIo | undefined;
-  /** Crash point `<step>[@<n>]` (default `process.env.OVERSEER_CRASH_AT`). */
-  crashAt?: string | undefined;
-}
-
-/** Counters and positions of a WAL, for metrics and tests. */
-export interface WalStats {
-  epoch: number;
-  writtenLsn: number;
-  syncedLsn: number;
-  checkpointLsn: number;
-  /** Bytes of log past the checkpoint (what recovery would replay). */
-  lagBytes: number;
-  /** Appends not yet written (waiting for the group in flight, or for a checkpoint past the lag bound). */
-  pending: number;
-  groups: number;
-  records: number;
-  syncs: number;
-  recycles: number;
-  failures: number;
-}
-
-interface Pending {
-  entries: readonly WalEntry[];
-  bytes: number;
-  resolve: (lsn: number) => void;
-  reject: (err: unknown) => void;
-}
-
-interface Chunk {
-  seq: number;
-  offset: number;
-  bufs: Buffer[];
-  bytes: number;
-}
-
-interface Taken {
-  groups: { p: Pending; lastLsn: number }[];
-  chunks: Chunk[];
-  lastLsn: number;
-  end: { seq: number; offset: number };
-}
+export type { WalOptions, WalStats } from './wal-options.ts';
+export type { WalEntry, WalOp, WalRecord } from './wal-record.ts';
 
 const MiB = 1 << 20;
 
@@ -88,16 +33,10 @@ export class Wal {
   private readonly syncIntervalMs: number;
   private readonly io: WalIo;
   private readonly crash: CrashPoints;
-  private control: WalControl;
-  /** Segment files below the anchor: recycled when the writer needs a segment. */
-  private free: number[];
-  private maxSeq: number;
+  private readonly segments: SegmentPool;
   /** The write position: the next record goes to segment `seq` at `offset`. */
   private seq: number;
   private offset: number;
-  /** Newest LSN per live segment (anchor … seq). */
-  private readonly segLast = new Map<number, number>();
-  private readonly fds = new Map<number, number>();
   private readonly dirty = new Set<number>();
   private nextLsn: number;
   private writtenLsn: number;
@@ -116,28 +55,26 @@ export class Wal {
   private syncRequested = false;
   private closing = false;
   private closed = false;
-  private readonly counters = { groups: 0, records: 0, syncs: 0, recycles: 0, failures: 0 };
+  private readonly counters = { groups: 0, records: 0, syncs: 0, failures: 0 };
 
   private constructor(options: WalOptions, recovered: ReturnType<typeof recoverWal>) {
     this.dir = options.dir;
     this.durability = options.durability;
-    this.control = recovered.control;
     this.segmentBytes = recovered.control.segmentBytes;
     this.maxLagBytes = options.maxLagBytes ?? 64 * MiB;
     this.syncIntervalMs = options.syncIntervalMs ?? 1000;
     this.io = options.io ?? nodeWalIo;
-    this.crash = new CrashPoints(options.crashAt ?? process.env['OVERSEER_CRASH_AT']);
-    const { end, lastLsn, files } = recovered;
-    this.free = files.filter((s) => s < this.control.anchor);
-    this.maxSeq = files.at(-1) ?? end.seq;
+    const crash = new CrashPoints(options.crashAt ?? process.env['OVERSEER_CRASH_AT']);
+    this.crash = crash;
+    const { control, end, lastLsn, files } = recovered;
+    this.segments = new SegmentPool(options.dir, control, files, end.segments, crash);
     this.seq = end.seq;
     this.offset = end.offset;
-    for (const s of end.segments) this.segLast.set(s.seq, s.lastLsn);
     this.nextLsn = lastLsn + 1;
     this.writtenLsn = this.syncedLsn = lastLsn;
-    this.checkpointLsn = Math.max(options.appliedLsn ?? 0, this.control.checkpointLsn);
+    this.checkpointLsn = Math.max(options.appliedLsn ?? 0, control.checkpointLsn);
     this.marks = end.segments.map((s) => ({ lsn: s.lastLsn, pos: this.pos(s.seq, s.endOffset) }));
-    this.checkpointPos = this.pos(this.control.anchor, 0);
+    this.checkpointPos = this.pos(control.anchor, 0);
     this.dropMarks();
   }
 
@@ -200,7 +137,7 @@ export class Wal {
     const until = this.writtenLsn;
     if (afterLsn >= until) return;
     let first = true;
-    for (const rec of walkChain(this.dir, this.control.anchor, until)) {
+    for (const rec of walkChain(this.dir, this.segments.anchor, until)) {
       if (first && rec.head.lsn > afterLsn + 1)
         throw new OverseerError('VALIDATION_FAILED', `The WAL no longer holds LSN ${afterLsn + 1}.`, {
           afterLsn,
@@ -234,13 +171,14 @@ export class Wal {
   /** Positions and counters. */
   stats(): WalStats {
     return {
-      epoch: this.control.epoch,
+      epoch: this.segments.epoch,
       writtenLsn: this.writtenLsn,
       syncedLsn: this.syncedLsn,
       checkpointLsn: this.checkpointLsn,
       lagBytes: this.pos(this.seq, this.offset) - this.checkpointPos,
       pending: this.pending.length,
       ...this.counters,
+      recycles: this.segments.recycles,
     };
   }
 
@@ -254,8 +192,7 @@ export class Wal {
     if (this.syncTimer) clearTimeout(this.syncTimer);
     this.syncTimer = null;
     if (!this.broken && this.writtenLsn > this.syncedLsn) await this.sync().catch(() => undefined);
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+    this.segments.closeExcept(new Set());
     this.closed = true;
   }
 
@@ -307,106 +244,16 @@ export class Wal {
 
   /** Takes the queued groups that fit under the lag bound, assigns their LSNs and lays their records out. */
   private take(): Taken | null {
-    const chunks: Chunk[] = [];
-    const groups: Taken['groups'] = [];
-    let seq = this.seq;
-    let offset = this.offset;
-    let lsn = this.nextLsn;
-    while (this.pending.length > 0) {
-      const p = this.pending[0]!;
-      const lag = this.pos(seq, offset) - this.checkpointPos;
-      if (lag + p.bytes > this.maxLagBytes && !(lag === 0 && groups.length === 0)) break;
-      const planned: Chunk[] = [];
-      let s = seq;
-      let o = offset;
-      let ok = true;
-      let k = lsn;
-      for (const entry of p.entries) {
-        const buf = encodeRecord(k++, this.control.epoch, entry);
-        if (o + buf.length > this.segmentBytes) {
-          if (!this.ensureSegment(s + 1)) {
-            ok = false;
-            break;
-          }
-          s += 1;
-          o = 0;
-        }
-        const last = planned.at(-1);
-        if (last?.seq === s) last.bufs.push(buf);
-        else planned.push({ seq: s, offset: o, bufs: [buf], bytes: 0 });
-        planned.at(-1)!.bytes += buf.length;
-        o += buf.length;
-      }
-      if (!ok) break;
-      this.pending.shift();
-      lsn += p.entries.length;
-      groups.push({ p, lastLsn: lsn - 1 });
-      for (const c of planned) {
-        const last = chunks.at(-1);
-        if (last?.seq === c.seq && last.offset + last.bytes === c.offset) {
-          last.bufs.push(...c.bufs);
-          last.bytes += c.bytes;
-        } else chunks.push(c);
-      }
-      seq = s;
-      offset = o;
-    }
-    if (groups.length === 0) return null;
-    return { groups, chunks, lastLsn: lsn - 1, end: { seq, offset } };
-  }
-
-  /**
-   * Makes segment `seq` exist: a preallocated spare, or the oldest segment a checkpoint has covered, recycled (the
-   * control file names the new anchor first, then the file is renamed). False when none is free yet.
-   */
-  private ensureSegment(seq: number): boolean {
-    if (seq <= this.maxSeq) return true;
-    let anchor = this.control.anchor;
-    while (anchor < this.seq && (this.segLast.get(anchor) ?? Infinity) <= this.checkpointLsn) anchor++;
-    if (anchor > this.control.anchor) {
-      const from = this.control.anchor;
-      const cut = this.control.cutLsn;
-      this.control = {
-        ...this.control,
-        anchor,
-        checkpointLsn: this.checkpointLsn,
-        cutLsn: cut !== undefined && cut >= this.checkpointLsn ? cut : undefined,
-      };
-      writeControl(this.dir, this.control);
-      for (const s of [...this.segLast.keys()]) if (s < anchor) this.segLast.delete(s);
-      this.free.push(...this.closeBelow(from, anchor));
-      this.crash.reach(WalCrashStep.RECYCLE);
-    }
-    const old = this.free.shift();
-    if (old === undefined) return false;
-    renameSync(segmentPath(this.dir, old), segmentPath(this.dir, seq));
-    this.crash.reach(WalCrashStep.RECYCLED);
-    syncDir(this.dir);
-    this.maxSeq = seq;
-    this.counters.recycles += 1;
-    return true;
-  }
-
-  /** Segments `from` … `anchor - 1` are free now: their descriptors (all synced, the checkpoint covers them) close. */
-  private closeBelow(from: number, anchor: number): number[] {
-    const freed: number[] = [];
-    for (let s = from; s < anchor; s++) {
-      const fd = this.fds.get(s);
-      if (fd !== undefined) closeSync(fd);
-      this.fds.delete(s);
-      this.dirty.delete(s);
-      freed.push(s);
-    }
-    return freed;
-  }
-
-  private fd(seq: number): number {
-    let fd = this.fds.get(seq);
-    if (fd === undefined) {
-      fd = openSync(segmentPath(this.dir, seq), 'r+');
-      this.fds.set(seq, fd);
-    }
-    return fd;
+    return takeGroups(this.pending, {
+      seq: this.seq,
+      offset: this.offset,
+      nextLsn: this.nextLsn,
+      epoch: this.segments.epoch,
+      segmentBytes: this.segmentBytes,
+      maxLagBytes: this.maxLagBytes,
+      lag: (seq, offset) => this.pos(seq, offset) - this.checkpointPos,
+      ensure: (seq) => this.segments.ensure(seq, this.checkpointLsn),
+    });
   }
 
   private async writeRound(taken: Taken): Promise<void> {
@@ -418,7 +265,7 @@ export class Wal {
     try {
       for (const c of taken.chunks) {
         const buf = c.bufs.length === 1 ? c.bufs[0]! : Buffer.concat(c.bufs, c.bytes);
-        const fd = this.fd(c.seq);
+        const fd = this.segments.fd(c.seq);
         this.dirty.add(c.seq);
         if (this.crash.due(WalCrashStep.WRITE_TORN)) writeSync(fd, buf, 0, buf.length >> 1, c.offset);
         this.crash.reach(WalCrashStep.WRITE_TORN);
@@ -436,8 +283,8 @@ export class Wal {
     this.offset = taken.end.offset;
     this.nextLsn = taken.lastLsn + 1;
     this.writtenLsn = taken.lastLsn;
-    const before = new Map(taken.chunks.map((c) => [c.seq, this.segLast.get(c.seq)]));
-    for (const c of taken.chunks) this.segLast.set(c.seq, taken.lastLsn);
+    const before = new Map(taken.chunks.map((c) => [c.seq, this.segments.lastLsn(c.seq)]));
+    for (const c of taken.chunks) this.segments.setLastLsn(c.seq, taken.lastLsn);
     for (const g of taken.groups) this.marks.push({ lsn: g.lastLsn, pos: this.pos(this.seq, this.offset) });
     this.counters.groups += taken.groups.length;
     this.counters.records += taken.groups.reduce((n, g) => n + g.p.entries.length, 0);
@@ -455,9 +302,7 @@ export class Wal {
       this.offset = start.offset;
       this.nextLsn = this.writtenLsn = this.syncedLsn;
       this.marks = this.marks.filter((m) => m.lsn <= this.syncedLsn);
-      for (const [seq, last] of before)
-        if (last === undefined) this.segLast.delete(seq);
-        else this.segLast.set(seq, last);
+      for (const [seq, last] of before) this.segments.setLastLsn(seq, last);
       this.failed(err, groups, spans);
       return;
     }
@@ -470,7 +315,7 @@ export class Wal {
     const seqs = [...this.dirty];
     this.dirty.clear();
     try {
-      for (const seq of seqs) await this.io.datasync(this.fd(seq));
+      for (const seq of seqs) await this.io.datasync(this.segments.fd(seq));
     } catch (err) {
       for (const seq of seqs) this.dirty.add(seq);
       throw err;
@@ -479,11 +324,7 @@ export class Wal {
     this.counters.syncs += 1;
     if (upTo > this.syncedLsn) this.syncedLsn = upTo;
     this.unsynced = this.unsynced.filter((u) => u.lsn > upTo);
-    for (const [seq, fd] of this.fds)
-      if (seq !== this.seq && !this.dirty.has(seq)) {
-        closeSync(fd);
-        this.fds.delete(seq);
-      }
+    this.segments.closeExcept(new Set([this.seq, ...this.dirty]));
   }
 
   private armSyncTimer(): void {
@@ -522,22 +363,21 @@ export class Wal {
   private async reopen(): Promise<boolean> {
     const spans = this.broken ?? [];
     try {
-      for (const fd of this.fds.values()) closeSync(fd);
-      this.fds.clear();
+      this.segments.closeExcept(new Set());
       this.dirty.clear();
       for (const u of this.unsynced) {
-        await this.io.write(this.fd(u.seq), u.buf, u.offset);
+        await this.io.write(this.segments.fd(u.seq), u.buf, u.offset);
         this.dirty.add(u.seq);
       }
       for (const s of spans) {
-        await this.io.write(this.fd(s.seq), Buffer.alloc(s.bytes), s.offset);
+        await this.io.write(this.segments.fd(s.seq), Buffer.alloc(s.bytes), s.offset);
         this.dirty.add(s.seq);
       }
       this.dirty.add(this.seq);
-      for (const seq of this.dirty) await this.io.datasync(this.fd(seq));
+      for (const seq of this.dirty) await this.io.datasync(this.segments.fd(seq));
       this.dirty.clear();
-      const end = findChainEnd(this.dir, this.control.anchor);
-      const last = end.lastLsn ?? this.control.checkpointLsn;
+      const end = findChainEnd(this.dir, this.segments.anchor);
+      const last = end.lastLsn ?? this.segments.checkpointLsn;
       if (last !== this.writtenLsn || end.seq !== this.seq || end.offset !== this.offset)
         throw new Error(`WAL verify after reopen: chain ends at LSN ${last}, expected ${this.writtenLsn}`);
     } catch (err) {
