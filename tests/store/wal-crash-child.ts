@@ -82,6 +82,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  out(`error ${err instanceof Error ? err.message : String(err)}`);
+  const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : '';
+  out(`error ${err instanceof Error ? err.message : String(err)}${cause}`);
   process.exit(1);
 });

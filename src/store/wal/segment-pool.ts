@@ -75,15 +75,15 @@ export class SegmentPool {
   }
 
   /**
-   * Makes segment `seq` (the one after the write segment) exist: a spare, or the oldest segment wholly at or below
-   * `checkpointLsn`, recycled — the control file names the new anchor first (durably), then the file is renamed and
+   * Makes segment `seq` (after the write segment) exist: a spare, or the oldest segment below `writeSeq` (where the
+   * round being laid out starts writing) wholly at or below `checkpointLsn`, recycled — the control file names the new anchor first (durably), then the file is renamed and
    * the directory synced. False when no segment is free yet.
    */
-  ensure(seq: number, checkpointLsn: number): boolean {
+  ensure(seq: number, checkpointLsn: number, writeSeq: number): boolean {
     if (seq <= this.maxSeq) return true;
     const from = this.control.anchor;
     let anchor = from;
-    while (anchor < seq - 1 && (this.last.get(anchor) ?? Infinity) <= checkpointLsn) anchor++;
+    while (anchor < writeSeq && (this.last.get(anchor) ?? Infinity) <= checkpointLsn) anchor++;
     if (anchor > from) {
       const cut = this.control.cutLsn;
       this.control = {

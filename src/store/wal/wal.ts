@@ -252,7 +252,7 @@ export class Wal {
       segmentBytes: this.segmentBytes,
       maxLagBytes: this.maxLagBytes,
       lag: (seq, offset) => this.pos(seq, offset) - this.checkpointPos,
-      ensure: (seq) => this.segments.ensure(seq, this.checkpointLsn),
+      ensure: (seq) => this.segments.ensure(seq, this.checkpointLsn, this.seq),
     });
   }
 
