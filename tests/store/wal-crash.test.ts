@@ -14,7 +14,7 @@ describe.each(['flush', 'commit'] as const)("WAL crash loop, '%s'", (mode) => {
   it('loses nothing acknowledged across SIGKILLs at named crash points', { timeout: 90_000 }, async () => {
     const dir = tempDataDir('overseer-wal-crash-');
     try {
-      const report = await crashLoop({ root: dir.path, mode, runs: 3, seed: SEED, groupsPerRun: 300 });
+      const report = await crashLoop({ root: dir.path, mode, runs: 2, seed: SEED, groupsPerRun: 300 });
       expect(report.problems).toEqual([]);
       expect(report.kills).toBeGreaterThan(0);
       expect(report.acked).toBeGreaterThan(0);

@@ -27,7 +27,7 @@ import { entry, idOf } from './wal-support.ts';
 
 const PAGE = 4096;
 const SEED = Number(process.env['WAL_CRASH_SEED'] ?? 7_001);
-const TRIALS = 12;
+const TRIALS = 8;
 const SYNC_INTERVAL_MS = 40;
 /** How late a timer may fire on a 2-core machine shared with other test runs (a load average of 16 is common). */
 const TIMER_SLACK_MS = 2000;
