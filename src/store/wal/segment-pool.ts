@@ -86,13 +86,14 @@ export class SegmentPool {
     while (anchor < writeSeq && (this.last.get(anchor) ?? Infinity) <= checkpointLsn) anchor++;
     if (anchor > from) {
       const cut = this.control.cutLsn;
-      this.control = {
+      const control = {
         ...this.control,
         anchor,
         checkpointLsn,
         cutLsn: cut !== undefined && cut >= checkpointLsn ? cut : undefined,
       };
-      writeControl(this.dir, this.control);
+      writeControl(this.dir, control);
+      this.control = control;
       for (let s = from; s < anchor; s++) {
         // Wholly checkpointed, so synced: nothing is pending on these descriptors.
         const fd = this.fds.get(s);

@@ -42,7 +42,8 @@ export interface TakeState {
 /**
  * Takes from the head of `pending` every group that fits under the lag bound (the first one always, when nothing is
  * past the checkpoint) and has segment room, assigns consecutive LSNs, and encodes the records into per-segment
- * chunks. A record never spans segments: one that does not fit moves to offset 0 of the next. Null when none fits.
+ * chunks. A record never spans segments: one that does not fit moves to offset 0 of the next. Null when none fits;
+ * throws (taking nothing) when making a segment for the first group fails.
  */
 export function takeGroups(pending: Pending[], state: TakeState): Taken | null {
   const chunks: Chunk[] = [];
@@ -62,7 +63,15 @@ export function takeGroups(pending: Pending[], state: TakeState): Taken | null {
     for (const entry of p.entries) {
       const buf = encodeRecord(k++, state.epoch, entry);
       if (o + buf.length > state.segmentBytes) {
-        if (!state.ensure(s + 1)) {
+        let ready: boolean;
+        try {
+          ready = state.ensure(s + 1);
+        } catch (err) {
+          // Groups already taken go out now; the failure meets the next round's first group.
+          if (groups.length > 0) ready = false;
+          else throw err;
+        }
+        if (!ready) {
           ok = false;
           break;
         }
