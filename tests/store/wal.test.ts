@@ -8,6 +8,7 @@ import * as zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDataDir, type TempDataDir } from '../../src/testing.ts';
 import { crc32Table } from '../../src/store/wal/crc32.ts';
+import { parseCrashAt } from '../../src/store/wal/crash-point.ts';
 import { Wal } from '../../src/store/wal/wal.ts';
 import { checkRecord, decodeRecord, encodeRecord } from '../../src/store/wal/wal-record.ts';
 import { entry, idOf, readAll } from './wal-support.ts';
@@ -55,6 +56,15 @@ describe('the record format', () => {
     const data = Buffer.from('the write-ahead log '.repeat(50));
     expect(crc32Table(data)).toBe(zlib.crc32(data));
     expect(crc32Table(new Uint8Array(0))).toBe(0);
+  });
+});
+
+describe('OVERSEER_CRASH_AT', () => {
+  it('arms a WAL step at its n-th arrival, and nothing for unknown steps or counts', () => {
+    expect(parseCrashAt('wal-recycle@3')).toEqual({ step: 'wal-recycle', n: 3 });
+    expect(parseCrashAt('wal-write-torn')).toEqual({ step: 'wal-write-torn', n: 1 });
+    for (const other of [undefined, '', 'commit', 'wal-write@0', 'wal-write@x', 'wal-synced@1.5'])
+      expect(parseCrashAt(other), String(other)).toBeNull();
   });
 });
 
