@@ -19,15 +19,17 @@ describe.each(['flush', 'commit'] as const)("WAL crash loop, '%s' (slow)", (mode
       console.log(`'${mode}': ${JSON.stringify({ ...report, problems: report.problems.length })}`);
       expect(report.problems).toEqual([]);
       expect(report.kills).toBeGreaterThan(RUNS / 2);
-      for (const step of [
-        'wal-write',
-        'wal-write-torn',
-        'wal-written',
-        'wal-synced',
-        'wal-recycle',
-        'wal-recycled',
-      ])
-        expect(report.killsByStep[step] ?? 0, step).toBeGreaterThan(0);
+      // Each step is drawn one time in six: with 60 runs or more, every one of them has killed (1 − 10⁻⁴ at 60).
+      if (RUNS >= 60)
+        for (const step of [
+          'wal-write',
+          'wal-write-torn',
+          'wal-written',
+          'wal-synced',
+          'wal-recycle',
+          'wal-recycled',
+        ])
+          expect(report.killsByStep[step] ?? 0, step).toBeGreaterThan(0);
     } finally {
       dir.remove();
     }
