@@ -6,13 +6,33 @@
  *
  *   npx tsx bench/wal.ts [--mode flush|commit]      (BENCH_WAL_N: appends, default 20,000; BENCH_QUICK=1: 2,000)
  */
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Wal } from '../src/store/wal/wal.ts';
 import { nodeWalIo, type WalIo } from '../src/store/wal/wal-io.ts';
-import { benchArgs, fdatasyncFigures, latency, report, round, size, tempDir } from './wal-lib.ts';
+import { benchArgs, latency, report, round, size, tempDir } from './lib.ts';
 
 const N = size('WAL_N', 20_000, 2_000);
 const WRITERS = 8;
+
+/** p50 of a bare 4 KiB write + fdatasync appended to a growing (not preallocated) file in `dir`, 100 of them, in ms. */
+export function fdatasyncFigures(dir: string): { p50Ms: number } {
+  const path = join(dir, 'calibrate');
+  const fd = openSync(path, 'w');
+  const page = Buffer.alloc(4096, 1);
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < 100; i++) {
+      const t0 = performance.now();
+      writeSync(fd, page, 0, page.length, i * page.length);
+      fdatasyncSync(fd);
+      samples.push(performance.now() - t0);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { p50Ms: round(latency(samples).p50) };
+}
 
 async function main(): Promise<void> {
   const { mode } = benchArgs();
