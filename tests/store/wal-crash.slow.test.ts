@@ -15,7 +15,13 @@ describe.each(['flush', 'commit'] as const)("WAL crash loop, '%s' (slow)", (mode
   it('loses nothing acknowledged across hundreds of SIGKILLs', { timeout: 3_600_000 }, async () => {
     const dir = tempDataDir('overseer-wal-crash-');
     try {
-      const report = await crashLoop({ root: dir.path, mode, runs: RUNS, seed: SEED, groupsPerRun: Number(process.env['WAL_CRASH_GROUPS'] ?? 1000) });
+      const report = await crashLoop({
+        root: dir.path,
+        mode,
+        runs: RUNS,
+        seed: SEED,
+        groupsPerRun: Number(process.env['WAL_CRASH_GROUPS'] ?? 1000),
+      });
       console.log(`'${mode}': ${JSON.stringify({ ...report, problems: report.problems.length })}`);
       expect(report.problems).toEqual([]);
       expect(report.kills).toBeGreaterThan(RUNS / 2);
