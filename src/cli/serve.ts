@@ -44,7 +44,7 @@ export async function serve(
   print(`API reference: ${node.url}/docs`);
   if (node.jwtSecret.source === 'file')
     print(
-      `JWT secret: ${node.jwtSecret.path}. A token: overseer token create --data-dir ${dataDir} --workspace default --scopes admin --ttl 1h`,
+      `JWT secret: ${node.jwtSecret.path}. A token: npx overseer token create --data-dir ${dataDir} --workspace default --scopes admin --ttl 1h`,
     );
   if (node.adminToken !== undefined) {
     print(

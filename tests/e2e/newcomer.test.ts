@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -131,7 +131,11 @@ describe('a newcomer', () => {
     expect(second.output.split('\n').some((l) => l.startsWith('eyJ'))).toBe(false); // the secret was kept
     // It says where the secret is and how to mint a token.
     expect(second.output).toContain(`JWT secret: ${join(dir.path, 'jwt-secret')}`);
-    expect(second.output).toContain('overseer token create');
+    // The hint is a command that runs as printed (`overseer` alone is not on PATH after `npm install`).
+    const hint = /A token: (npx overseer token create .*)$/m.exec(second.output)?.[1];
+    expect(hint).toBeDefined();
+    const hinted = execFileSync('sh', ['-c', hint!], { encoding: 'utf8' }).trim();
+    expect(hinted).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
     const get = (path: string) => api('GET', path, undefined, second.url);
     expect((await get(`/api/jobs/${job.body.id}`)).body).toMatchObject({
       status: 'COMPLETED',
