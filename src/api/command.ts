@@ -1,13 +1,11 @@
 import type { z } from 'zod';
 import type { Scope } from '../contracts/scopes.ts';
 import type { ActorHost } from '../actors/actor-host.ts';
-import type { ServiceEnv } from '../actors/settings.ts';
 import type { Tx } from '../actors/tx.ts';
 
 /** What a command runs with. */
 export interface CommandContext {
   host: ActorHost;
-  env: ServiceEnv;
   ws: string;
   principal: string;
   idempotencyKey?: string | undefined;
@@ -48,7 +46,7 @@ export function mutation<S extends z.ZodType, O>(
   scopes: readonly Scope[],
   input: S,
   summary: string,
-  apply: (tx: Tx, input: z.output<S>, env: ServiceEnv) => O,
+  apply: (tx: Tx, input: z.output<S>) => O,
   /** Runs after the commit is durable, before the caller gets its answer. */
   afterCommit?: (ctx: CommandContext, input: z.output<S>) => void,
 ): CommandDef<S, O> {
@@ -67,7 +65,7 @@ export function mutation<S extends z.ZodType, O>(
           idempotencyKey: ctx.idempotencyKey,
           payload: parsed,
         },
-        (tx) => apply(tx, parsed, ctx.env),
+        (tx) => apply(tx, parsed),
       );
       afterCommit?.(ctx, parsed);
       return answer;

@@ -44,7 +44,7 @@ import {
 import { WorkstreamDefinitionSchema } from '../contracts/task-definition.ts';
 import { mutation, query, type CommandDef } from './command.ts';
 import { cachedRead } from './read-cache.ts';
-import { claimWithWait, allocateWithWait, wakeClaimOf } from './long-poll.ts';
+import { claimWithWait, allocateWithWait, wakeClaimOf } from '../actors/work/parking.ts';
 
 const JobRef = z.object({ jobId: IdSchema });
 const WorkerRef = z.object({ workerId: IdSchema });
@@ -52,12 +52,12 @@ const SessionRef = z.object({ sessionId: IdSchema });
 const Reason = z.object({ reason: z.string().min(1).max(10_000).optional() });
 const Empty = z.object({});
 
-async function viewOrNotFound<T>(
+async function viewOrNotFound<K extends EntityKind, T>(
   host: ActorHost,
   ws: string,
-  kind: EntityKind,
+  kind: K,
   id: string,
-  view: (s: Viewable) => T,
+  view: (s: Viewable<K>) => T,
 ): Promise<T> {
   const snapshot = await host.view(ws, kind, id);
   if (!snapshot) throw new OverseerError('NOT_FOUND', `No ${kind} ${id} in workspace ${ws}.`, { kind, id });
@@ -70,22 +70,22 @@ const heartbeatCommand = (name: string) =>
     ['queue:work'],
     WorkerRef.extend(HeartbeatSchema.shape),
     'Keep a worker alive (and extend its lease); answers its directive.',
-    (tx, input, env) => heartbeat(tx, env, input.workerId, input.leaseToken),
+    (tx, input) => heartbeat(tx, input.workerId, input.leaseToken),
   );
 
 /** Every command of the runtime. HTTP routes and NATS endpoints are adapters over this table. */
 export const commands = [
   // ── jobs ──
-  mutation('jobs.submit', ['jobs:write'], JobSubmitSchema, 'Submit a job.', (tx, input, env) =>
-    submitJob(tx, env, input),
+  mutation('jobs.submit', ['jobs:write'], JobSubmitSchema, 'Submit a job.', (tx, input) =>
+    submitJob(tx, input),
   ),
   mutation(
     'jobs.submitMany',
     ['jobs:write'],
     z.object({ jobs: z.array(JobSubmitSchema).min(1).max(1000) }),
     'Submit many jobs in one commit (a worker submits its children this way).',
-    (tx, input, env) => ({
-      jobs: input.jobs.map((job) => submitJob(tx, env, job)),
+    (tx, input) => ({
+      jobs: input.jobs.map((job) => submitJob(tx, job)),
     }),
   ),
   query('jobs.get', ['jobs:read'], JobRef, 'Get a job.', (ctx, input) =>
@@ -113,8 +113,8 @@ export const commands = [
     ['jobs:write'],
     JobUpdateSchema,
     'Edit title, description or priority of a job not yet RUNNING.',
-    (tx, input, env) =>
-      updateJob(tx, env, input.jobId, {
+    (tx, input) =>
+      updateJob(tx, input.jobId, {
         title: input.title,
         description: input.description,
         priority: input.priority,
@@ -125,16 +125,12 @@ export const commands = [
     ['jobs:write'],
     JobRef.extend(Reason.shape),
     'Cancel a job and its descendants.',
-    (tx, input, env) => cancelJob(tx, env, input.jobId, input.reason),
+    (tx, input) => cancelJob(tx, input.jobId, input.reason),
   ),
 
   // ── queue ──
-  mutation(
-    'queue.enqueue',
-    ['queue:work'],
-    EnqueueSchema,
-    'Release a held job to the queue.',
-    (tx, input, env) => releaseJob(tx, env, input.jobId),
+  mutation('queue.enqueue', ['queue:work'], EnqueueSchema, 'Release a held job to the queue.', (tx, input) =>
+    releaseJob(tx, input.jobId),
   ),
   {
     name: 'queue.claim',
@@ -142,21 +138,21 @@ export const commands = [
     input: ClaimSchema,
     scopes: ['queue:work'],
     mutates: true,
-    run: (ctx, input) => claimWithWait(ctx, input, (tx) => claim(tx, ctx.env, input.workerId)),
+    run: (ctx, input) => claimWithWait(ctx, input, (tx) => claim(tx, input.workerId)),
   } satisfies CommandDef<typeof ClaimSchema>,
   mutation(
     'queue.complete',
     ['queue:work'],
     CompleteSchema,
     "Report the worker's part of a job done (claimNext: and claim the next).",
-    (tx, input, env) => complete(tx, env, input),
+    (tx, input) => complete(tx, input),
   ),
   mutation(
     'queue.fail',
     ['queue:work'],
     FailSchema,
     'Report a job failed (retried with backoff when retryable).',
-    (tx, input, env) => fail(tx, env, input),
+    (tx, input) => fail(tx, input),
   ),
   heartbeatCommand('queue.heartbeat'),
   query(
@@ -167,7 +163,7 @@ export const commands = [
     async (ctx) => {
       await ctx.host.pipeline.settled();
       return {
-        depth: ctx.env.work.get(ctx.ws).queue.depthByPriority(),
+        depth: ctx.host.env.work.get(ctx.ws).queue.depthByPriority(),
         jobs: ctx.host.statusCounts(ctx.ws, 'job'),
       };
     },
@@ -181,9 +177,9 @@ export const commands = [
     'Quotas per depth and per workspace, and pool sizes.',
     (ctx) =>
       Promise.resolve({
-        depth: ctx.env.settings.resources.depth,
-        workspace: ctx.env.settings.resources.workspace,
-        pools: ctx.env.settings.resources.pools,
+        depth: ctx.host.env.settings.resources.depth,
+        workspace: ctx.host.env.settings.resources.workspace,
+        pools: ctx.host.env.settings.resources.pools,
       }),
   ),
   query(
@@ -193,7 +189,7 @@ export const commands = [
     'Usage per depth and per workspace, pools and locks held.',
     async (ctx) => {
       await ctx.host.pipeline.settled();
-      return ctx.env.work.get(ctx.ws).ledger.usage();
+      return ctx.host.env.work.get(ctx.ws).ledger.usage();
     },
   ),
   {
@@ -202,19 +198,19 @@ export const commands = [
     input: AllocateSchema,
     scopes: ['resources:write'],
     mutates: true,
-    run: (ctx, input) => allocateWithWait(ctx, input, (tx, mayWait) => allocate(tx, ctx.env, input, mayWait)),
+    run: (ctx, input) => allocateWithWait(ctx, input, (tx, mayWait) => allocate(tx, input, mayWait)),
   } satisfies CommandDef<typeof AllocateSchema>,
   mutation(
     'resources.release',
     ['resources:write'],
     ReleaseSchema,
     "Free part of a job's allocation early.",
-    (tx, input, env) => release(tx, env, input),
+    (tx, input) => release(tx, input),
   ),
 
   // ── workers ──
-  mutation('workers.register', ['queue:work'], WorkerRegisterSchema, 'Register a worker.', (tx, input, env) =>
-    registerWorker(tx, env, input),
+  mutation('workers.register', ['queue:work'], WorkerRegisterSchema, 'Register a worker.', (tx, input) =>
+    registerWorker(tx, input),
   ),
   query('workers.get', ['supervisor:read'], WorkerRef, 'Get a worker.', (ctx, input) =>
     viewOrNotFound(ctx.host, ctx.ws, 'worker', input.workerId, workerView),
@@ -240,18 +236,18 @@ export const commands = [
     ['supervisor:write'],
     WorkerRef,
     'Pause a worker at its next safe point.',
-    (tx, input, env) => pauseWorker(tx, env, input.workerId),
+    (tx, input) => pauseWorker(tx, input.workerId),
     (ctx, input) => wakeClaimOf(ctx, input.workerId),
   ),
-  mutation('workers.resume', ['supervisor:write'], WorkerRef, 'Resume a paused worker.', (tx, input, env) =>
-    resumeWorker(tx, env, input.workerId),
+  mutation('workers.resume', ['supervisor:write'], WorkerRef, 'Resume a paused worker.', (tx, input) =>
+    resumeWorker(tx, input.workerId),
   ),
   mutation(
     'workers.terminate',
     ['supervisor:write'],
     WorkerRef.extend(Reason.shape),
     'Terminate a worker (its job is re-queued).',
-    (tx, input, env) => terminateWorker(tx, env, input.workerId, input.reason),
+    (tx, input) => terminateWorker(tx, input.workerId, input.reason),
     (ctx, input) => wakeClaimOf(ctx, input.workerId),
   ),
   mutation(
@@ -259,17 +255,17 @@ export const commands = [
     ['queue:work'],
     WorkerRef.extend(CrashReportSchema.shape),
     'Report that the agent crashed.',
-    (tx, input, env) => reportCrash(tx, env, input.workerId, input.reason),
+    (tx, input) => reportCrash(tx, input.workerId, input.reason),
   ),
-  mutation('workers.restart', ['queue:work'], WorkerRef, 'Restart a failed worker.', (tx, input, env) =>
-    restartWorker(tx, env, input.workerId),
+  mutation('workers.restart', ['queue:work'], WorkerRef, 'Restart a failed worker.', (tx, input) =>
+    restartWorker(tx, input.workerId),
   ),
   mutation(
     'workers.deregister',
     ['queue:work'],
     WorkerRef,
     'Drain a worker: it completes when it holds no job.',
-    (tx, input, env) => deregisterWorker(tx, env, input.workerId),
+    (tx, input) => deregisterWorker(tx, input.workerId),
     (ctx, input) => wakeClaimOf(ctx, input.workerId),
   ),
 
@@ -279,7 +275,7 @@ export const commands = [
     ['queue:work'],
     SessionOpenSchema,
     'Open an agent session bound to a worker.',
-    (tx, input, env) => openSession(tx, env, input),
+    (tx, input) => openSession(tx, input),
   ),
   query('sessions.get', ['supervisor:read', 'queue:work'], SessionRef, 'Get a session.', (ctx, input) =>
     viewOrNotFound(ctx.host, ctx.ws, 'session', input.sessionId, sessionView),
@@ -287,8 +283,8 @@ export const commands = [
   mutation('sessions.touch', ['queue:work'], SessionRef, 'Report session activity (ACTIVE).', (tx, input) =>
     touchSession(tx, input.sessionId),
   ),
-  mutation('sessions.idle', ['queue:work'], SessionRef, 'Report the session idle (IDLE).', (tx, input, env) =>
-    idleSession(tx, env, input.sessionId),
+  mutation('sessions.idle', ['queue:work'], SessionRef, 'Report the session idle (IDLE).', (tx, input) =>
+    idleSession(tx, input.sessionId),
   ),
   mutation(
     'sessions.close',
@@ -304,7 +300,7 @@ export const commands = [
     ['jobs:write'],
     z.object({ definition: WorkstreamDefinitionSchema, start: z.boolean().default(true) }),
     'Create a workstream and all its jobs in one commit, and start it unless start is false.',
-    (tx, input, env) => submitWorkstream(tx, env, input.definition, input.start),
+    (tx, input) => submitWorkstream(tx, input.definition, input.start),
   ),
   query(
     'workstreams.get',
@@ -326,14 +322,14 @@ export const commands = [
     ['jobs:write'],
     z.object({ workstreamId: IdSchema }),
     'Start a READY workstream.',
-    (tx, input, env) => startWorkstream(tx, env, input.workstreamId),
+    (tx, input) => startWorkstream(tx, input.workstreamId),
   ),
   mutation(
     'workstreams.cancel',
     ['jobs:write'],
     z.object({ workstreamId: IdSchema }).extend(Reason.shape),
     'Cancel a workstream and its jobs.',
-    (tx, input, env) => cancelWorkstream(tx, env, input.workstreamId, input.reason),
+    (tx, input) => cancelWorkstream(tx, input.workstreamId, input.reason),
   ),
 
   // ── supervisor ──
@@ -344,7 +340,7 @@ export const commands = [
     'Workers and jobs by status, queue depth, usage by depth, transitions per minute.',
     async (ctx) => {
       await ctx.host.pipeline.settled();
-      const work = ctx.env.work.get(ctx.ws);
+      const work = ctx.host.env.work.get(ctx.ws);
       return {
         workers: ctx.host.statusCounts(ctx.ws, 'worker'),
         jobs: ctx.host.statusCounts(ctx.ws, 'job'),

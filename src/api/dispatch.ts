@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { OverseerError } from '../core/errors.ts';
 import type { ActorHost } from '../actors/actor-host.ts';
-import type { ServiceEnv } from '../actors/settings.ts';
 import { IdempotencyKeySchema } from '../contracts/common.ts';
 import { commandTable } from './commands.ts';
 import { parse, parseWorkspaceId } from './validation.ts';
@@ -25,7 +24,7 @@ export type Dispatch = (
 /** The key checked under its header's name, so a bad one is reported as `Invalid Idempotency-Key: …`. */
 const IdempotencyKeyHeader = z.object({ 'Idempotency-Key': IdempotencyKeySchema });
 
-export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
+export function createDispatch(host: ActorHost): Dispatch {
   return async (name, workspaceId, input, options) => {
     const command = commandTable.get(name);
     if (!command) throw new OverseerError('NOT_FOUND', `No command ${name}.`, { command: name });
@@ -40,7 +39,6 @@ export function createDispatch(host: ActorHost, env: ServiceEnv): Dispatch {
     return command.run(
       {
         host,
-        env,
         ws,
         principal: options.principal,
         idempotencyKey: command.mutates ? idempotencyKey : undefined,
