@@ -4,10 +4,9 @@ import { OverseerError } from '../core/errors.ts';
 import type { IdGenerator, IdPrefix } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
 import type { EntityKind, JournalRecord } from '../contracts/journal.ts';
-import { machines } from '../machines/registry.ts';
 import type { Store, Write } from '../store/store.ts';
 import type { Bus } from '../transport/bus.ts';
-import { ActorReads, type ListOptions, type SnapshotView, type StoredActor } from './actor-reads.ts';
+import { ActorReads, type ListOptions, type ListPage, type SnapshotView } from './actor-reads.ts';
 import { CommitPipeline } from './commit-pipeline.ts';
 import { DurableTimers, type TimerEntry } from './durable-timers.ts';
 import { HostBatch } from './host-batch.ts';
@@ -15,10 +14,11 @@ import { IdempotencyTable, payloadHash } from './idempotency.ts';
 import { JournalOutbox } from './journal-outbox.ts';
 import { actorKey, type LiveActor } from './live-actor.ts';
 import { MachineRunner, type Inspector } from './machine-runner.ts';
-import { migrateSnapshot, type Migrations } from './migrations.ts';
+import type { Migrations } from './migrations.ts';
 import type { ServiceEnv } from './settings.ts';
 import { StatusCounts } from './status-counts.ts';
-import { Tx, type SendItem, type TxHost } from './tx.ts';
+import { TimerHandlers, type TimerHandler } from './timer-handlers.ts';
+import { Tx, type TxHost } from './tx.ts';
 
 export type { SnapshotView } from './actor-reads.ts';
 
@@ -56,9 +56,6 @@ export interface ExecuteRequest {
   recordAnswer?: () => boolean;
 }
 
-/** Reacts to a durable timer inside the unit of work that cancels it. */
-export type TimerHandler = (tx: Tx, entry: TimerEntry) => void;
-
 /**
  * The ActorHost: creates, finds, persists, restores and passivates the top-level actors (one per entity), runs
  * each command as a unit of work, and commits units in group batches with their journal records, outbox
@@ -80,7 +77,7 @@ export class ActorHost implements TxHost {
   private readonly journalOutbox: JournalOutbox;
   private readonly counts: StatusCounts;
   private readonly reads: ActorReads;
-  private readonly timerHandlers = new Map<string, TimerHandler>();
+  private readonly timerHandlers = new TimerHandlers();
   private readonly resetHandlers: (() => void)[] = [];
   private passivationHandle: unknown = null;
   private closed = false;
@@ -133,7 +130,7 @@ export class ActorHost implements TxHost {
 
   /** Registers what a timer named `name` does when it fires (default: deliver its event to its actor). */
   onTimer(name: string, handler: TimerHandler): void {
-    this.timerHandlers.set(name, handler);
+    this.timerHandlers.on(name, handler);
   }
 
   mint(prefix: IdPrefix): string {
@@ -154,10 +151,8 @@ export class ActorHost implements TxHost {
       existing.lastUsed = this.clock.now();
       return existing;
     }
-    const stored = this.store.get('actors', [ws, kind, id]) as StoredActor | undefined;
-    if (!stored) return undefined;
-    const { version } = machines[kind];
-    const snapshot = migrateSnapshot(kind, id, stored, version, this.options.migrations ?? {});
+    const snapshot = this.reads.stored(ws, kind, id);
+    if (!snapshot) return undefined;
     const entry = this.runner.restore(key, ws, kind, id, snapshot, this.clock.now());
     this.live.set(key, entry);
     return entry;
@@ -280,14 +275,7 @@ export class ActorHost implements TxHost {
   private prepare(batch: HostBatch): void {
     batch.prepared = true;
     batch.finalizers.push(() => {
-      for (const entry of batch.dirty) {
-        const { version } = machines[entry.kind];
-        batch.writes.push({
-          db: 'actors',
-          key: [entry.ws, entry.kind, entry.id],
-          value: { v: version, s: this.runner.persist(entry) } satisfies StoredActor,
-        });
-      }
+      batch.writeSnapshots(this.runner);
       this.journalOutbox.writeOutbox(batch);
       this.counts.write(batch);
       batch.writeLatestValues();
@@ -307,11 +295,9 @@ export class ActorHost implements TxHost {
 
   /** Runs a due timer as a system command: cancel it and react, in one unit of work. */
   private fire(entry: TimerEntry): void {
-    const handler = this.timerHandlers.get(entry.name) ?? deliverTimerEvent;
-    this.execute({ ws: entry.ws, command: `timer.${entry.name}`, principal: 'system' }, (tx) => {
-      tx.cancelTimer(entry.kind, entry.id, entry.name);
-      handler(tx, entry);
-    }).catch((err: unknown) => this.log.warn({ err, timer: entry.name, id: entry.id }, 'timer failed'));
+    this.execute({ ws: entry.ws, command: `timer.${entry.name}`, principal: 'system' }, (tx) =>
+      this.timerHandlers.fire(tx, entry),
+    ).catch((err: unknown) => this.log.warn({ err, timer: entry.name, id: entry.id }, 'timer failed'));
   }
 
   // ── Reads ─────────────────────────────────────────────────────────────────
@@ -335,20 +321,12 @@ export class ActorHost implements TxHost {
   }
 
   /** A page of one kind's actors in id (creation) order after `cursor`, filtered (see {@link ActorReads.list}). */
-  list<K extends EntityKind>(
-    ws: string,
-    kind: K,
-    opts: ListOptions<K>,
-  ): Promise<{ items: SnapshotView<K>[]; nextCursor: string | null }> {
+  list<K extends EntityKind>(ws: string, kind: K, opts: ListOptions<K>): Promise<ListPage<K>> {
     return this.reads.list(ws, kind, opts);
   }
 
   /** A page of a workspace's journal after `afterSeq`. */
-  journal(
-    ws: string,
-    afterSeq: number,
-    limit: number,
-  ): Promise<{ events: JournalRecord[]; nextCursor: number | null }> {
+  journal(ws: string, afterSeq: number, limit: number): ReturnType<ActorReads['journal']> {
     return this.reads.journal(ws, afterSeq, limit);
   }
 
@@ -413,11 +391,3 @@ export class ActorHost implements TxHost {
     await this.store.close();
   }
 }
-
-/** The default timer reaction: deliver its event to its actor if the actor still accepts it. */
-export const deliverTimerEvent: TimerHandler = (tx, entry) => {
-  const event = { ...entry.event, at: tx.now } as SendItem['event'];
-  // Any kind's timer comes here: its event is checked against the actor's own machine.
-  const snapshot: AnyMachineSnapshot | undefined = tx.find(entry.kind, entry.id);
-  if (snapshot?.can(event)) tx.send([{ kind: entry.kind, id: entry.id, event }]);
-};

@@ -27,6 +27,12 @@ export interface ListOptions<K extends EntityKind> {
   scanLimit?: number;
 }
 
+/** A page of a list: `nextCursor` is where to go on from (null: the end). */
+export interface ListPage<K extends EntityKind> {
+  items: SnapshotView<K>[];
+  nextCursor: string | null;
+}
+
 /**
  * Reads of committed state (`jobs.get`, lists, `events.list`): they wait for any batch holding an unflushed change
  * they would see, then read memory (an actor in memory) or LMDB.
@@ -57,6 +63,11 @@ export class ActorReads {
       if (entry.batchId <= this.pipeline.durableId) return entry.snapshot as SnapshotView<K>;
       await this.pipeline.settled(entry.batchId);
     }
+    return this.stored(ws, kind, id);
+  }
+
+  /** An actor's snapshot as LMDB holds it, migrated to its machine's version; undefined when none is stored. */
+  stored<K extends EntityKind>(ws: string, kind: K, id: string): SnapshotView<K> | undefined {
     const stored = this.store.get('actors', [ws, kind, id]) as StoredActor | undefined;
     return stored ? this.restored(kind, id, stored) : undefined;
   }
@@ -71,11 +82,7 @@ export class ActorReads {
    * batch opened before the call has settled; scans at most `scanLimit` entries, so a page may come back short
    * with a cursor to go on from.
    */
-  async list<K extends EntityKind>(
-    ws: string,
-    kind: K,
-    opts: ListOptions<K>,
-  ): Promise<{ items: SnapshotView<K>[]; nextCursor: string | null }> {
+  async list<K extends EntityKind>(ws: string, kind: K, opts: ListOptions<K>): Promise<ListPage<K>> {
     await this.pipeline.settled();
     const items: SnapshotView<K>[] = [];
     const scanLimit = opts.scanLimit ?? 10_000;

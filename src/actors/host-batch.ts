@@ -1,6 +1,9 @@
 import type { JournalRecord } from '../contracts/journal.ts';
+import { machines } from '../machines/registry.ts';
+import type { StoredActor } from './actor-reads.ts';
 import { Batch } from './commit-pipeline.ts';
 import type { LiveActor } from './live-actor.ts';
+import type { MachineRunner } from './machine-runner.ts';
 import type { LatestWrite } from './tx.ts';
 
 /**
@@ -21,6 +24,17 @@ export class HostBatch extends Batch {
   readonly countsChanged = new Set<string>();
   /** Latest-value writes by key: the last one per key wins, its value is taken when the batch closes. */
   readonly latest = new Map<string, LatestWrite>();
+
+  /** Adds the persisted snapshot of each actor it changed, with its machine's version, to the writes. */
+  writeSnapshots(runner: MachineRunner): void {
+    for (const entry of this.dirty) {
+      this.writes.push({
+        db: 'actors',
+        key: [entry.ws, entry.kind, entry.id],
+        value: { v: machines[entry.kind].version, s: runner.persist(entry) } satisfies StoredActor,
+      });
+    }
+  }
 
   /** Adds a latest-value write (see `Tx.writeLatest`). */
   writeLatest(w: LatestWrite): void {
