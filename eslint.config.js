@@ -108,6 +108,27 @@ export default tseslint.config(
     settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js'] } } },
   },
   ...layers.map(boundary),
+  // Issue 13: small files, one concept each; the registry types every snapshot, so a context needs no cast.
+  // The integrator widens max-lines to all of src/ once the other parts of the issue are merged.
+  {
+    files: ['src/actors/**/*.ts'],
+    ignores: ['src/actors/flat-machine.ts'],
+    rules: { 'max-lines': ['error', { max: 400, skipBlankLines: false, skipComments: false }] },
+  },
+  {
+    files: ['src/actors/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'TSAsExpression > TSTypeReference[typeName.name=/Context$/], TSAsExpression > TSUnionType > TSTypeReference[typeName.name=/Context$/]',
+          message:
+            'Snapshots are typed by the machine registry (Tx.get, Tx.find): read the context without a cast.',
+        },
+      ],
+    },
+  },
   // XState's `types: {} as {...}` idiom is an assertion the rule cannot see the point of.
   { files: ['src/machines/**/*.ts'], rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'off' } },
   {

@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import { OverseerError } from '../core/errors.ts';
 import type { IdGenerator, IdPrefix } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
-import type { EntityKind, JournalRecord } from '../contracts/journal.ts';
+import type { EntityKind } from '../contracts/journal.ts';
 import type { Store, Write } from '../store/store.ts';
 import type { Bus } from '../transport/bus.ts';
 import { ActorReads, type ListOptions, type ListPage, type SnapshotView } from './actor-reads.ts';

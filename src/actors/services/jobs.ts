@@ -2,7 +2,7 @@ import { OverseerError } from '../../core/errors.ts';
 import type { Job, JobStatus, JobSubmit, Priority } from '../../contracts/job.ts';
 import { MAX_DEPTH } from '../../contracts/resources.ts';
 import { findWaitCycle } from '../../domain/wait-for.ts';
-import type { JobContext, JobInput } from '../../machines/job.ts';
+import type { JobInput } from '../../machines/job.ts';
 import type { Tx } from '../tx.ts';
 import { jobView } from '../views.ts';
 import { cancelTree, dequeue, enqueue, isFinalJob, transitionJob } from '../work/lifecycle.ts';

@@ -3,7 +3,6 @@ import type { Job } from '../../contracts/job.ts';
 import { MAX_WAIT_MS } from '../../contracts/queue.ts';
 import { hasCapabilities } from '../../domain/capabilities.ts';
 import type { JobContext } from '../../machines/job.ts';
-import type { WorkerContext } from '../../machines/worker.ts';
 import type { ActorHost } from '../actor-host.ts';
 import type { Tx } from '../tx.ts';
 import { jobView } from '../views.ts';
