@@ -82,6 +82,14 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
     ...config.lmdb,
   });
   const bus: Bus = givenBus ?? new InProcessBus(log);
+  const settings: RuntimeSettings = {
+    heartbeatTimeoutMs: config.heartbeatTimeoutSeconds * 1000,
+    sessionIdleTimeoutMs: config.session.idleTimeoutSeconds * 1000,
+    sessionMaxAgeMs: config.session.maxAgeSeconds * 1000,
+    resources: config.resources,
+  };
+  const work = new WorkRegistry(store, config.resources);
+  const env: ServiceEnv = { settings, work, random: Math.random };
   let host: ActorHost;
   try {
     host = await ActorHost.open({
@@ -90,6 +98,7 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
       ids: ids ?? createUlidGenerator(() => clock.now()),
       log,
       bus,
+      env,
       ...(inspect ? { inspect } : {}),
       passivateAfterMs: config.passivateAfterMs,
       idempotencyTtlMs: config.idempotencyTtlMs,
@@ -99,18 +108,10 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
     await store.close();
     throw err;
   }
-  const settings: RuntimeSettings = {
-    heartbeatTimeoutMs: config.heartbeatTimeoutSeconds * 1000,
-    sessionIdleTimeoutMs: config.session.idleTimeoutSeconds * 1000,
-    sessionMaxAgeMs: config.session.maxAgeSeconds * 1000,
-    resources: config.resources,
-  };
-  const work = new WorkRegistry(store, config.resources);
   host.onReset(() => work.reset());
-  const env: ServiceEnv = { settings, work, random: Math.random };
   registerSessionTimers(host);
-  registerJobTimers(host, env);
-  const dispatch = createDispatch(host, env);
+  registerJobTimers(host);
+  const dispatch = createDispatch(host);
   // One pass at a time: a pass asked for while another runs starts after it.
   let lastPass: Promise<unknown> = Promise.resolve();
   const retain = () => {

@@ -35,8 +35,8 @@ export class Batch {
  * closes when LMDB's writer is ready for it: waking the writer overlaps with the commands still merging. In mode
  * 'flush' a batch is acknowledged after it is on disk, so many commands share each flush.
  */
-export class CommitPipeline {
-  private open: Batch | null = null;
+export class CommitPipeline<B extends Batch = Batch> {
+  private open: B | null = null;
   private committing = false;
   private nextId = 1;
   private scheduled = false;
@@ -49,19 +49,22 @@ export class CommitPipeline {
   private readonly store: Store;
   private readonly log: Logger;
   private readonly onFailure: (err: unknown) => void;
+  private readonly make: (id: number) => B;
   private stopped = false;
 
-  constructor(store: Store, log: Logger, onFailure: (err: unknown) => void) {
+  /** `make` creates each batch, so a user of the pipeline keeps its own typed fields on it. */
+  constructor(store: Store, log: Logger, onFailure: (err: unknown) => void, make: (id: number) => B) {
     this.store = store;
     this.log = log;
     this.onFailure = onFailure;
+    this.make = make;
   }
 
   /** The batch new work joins; its transaction is asked for at once and closes it when the writer is ready. */
-  current(): Batch {
+  current(): B {
     if (this.stopped) throw new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is closing.');
     if (!this.open) {
-      this.open = new Batch(this.nextId++);
+      this.open = this.make(this.nextId++);
       if (this.deferred.length > 0) {
         this.open.writes.push(...this.deferred);
         this.deferred = [];

@@ -6,9 +6,11 @@ import type { JobEvent } from '../machines/job.ts';
 import type { SessionEvent } from '../machines/session.ts';
 import type { WorkerEvent } from '../machines/worker.ts';
 import type { WorkstreamEvent } from '../machines/workstream.ts';
+import type { SnapshotOf } from '../machines/registry.ts';
 import type { DbName, Key, Write } from '../store/store.ts';
 import type { TimerEntry } from './durable-timers.ts';
 import type { LiveActor } from './live-actor.ts';
+import type { ServiceEnv } from './settings.ts';
 
 /** What a unit of work needs from the host. */
 export interface TxHost {
@@ -57,6 +59,8 @@ export class Tx {
   readonly ws: string;
   readonly now: number;
   readonly principal: string;
+  /** What services run with besides the unit of work: settings, the work state, jitter. */
+  readonly env: ServiceEnv;
   readonly records: PendingRecord[] = [];
   readonly timerOps: TimerOp[] = [];
   readonly writes: Write[] = [];
@@ -73,8 +77,9 @@ export class Tx {
   /** The actor looked up last: a command reads the same actor several times in a row. */
   private last: LiveActor | undefined = undefined;
 
-  constructor(host: TxHost, ws: string, principal: string, now: number) {
+  constructor(host: TxHost, env: ServiceEnv, ws: string, principal: string, now: number) {
     this.host = host;
+    this.env = env;
     this.ws = ws;
     this.principal = principal;
     this.now = now;
@@ -95,8 +100,9 @@ export class Tx {
   }
 
   /** The current snapshot of an actor of this workspace, restoring it if it was passivated. */
-  find(kind: EntityKind, id: string): AnyMachineSnapshot | undefined {
-    return this.entry(kind, id)?.snapshot;
+  find<K extends EntityKind>(kind: K, id: string): SnapshotOf<K> | undefined {
+    // The registry made this actor from the kind's own machine, so its snapshot is that machine's.
+    return this.entry(kind, id)?.snapshot as SnapshotOf<K> | undefined;
   }
 
   /** The host's entry of an actor (the last one looked up is kept: no key string, no map lookup). */
@@ -109,7 +115,7 @@ export class Tx {
   }
 
   /** Like `find`, but answers `NOT_FOUND`. */
-  get(kind: EntityKind, id: string): AnyMachineSnapshot {
+  get<K extends EntityKind>(kind: K, id: string): SnapshotOf<K> {
     const snapshot = this.find(kind, id);
     if (!snapshot)
       throw new OverseerError('NOT_FOUND', `No ${kind} ${id} in workspace ${this.ws}.`, { kind, id });
@@ -123,18 +129,18 @@ export class Tx {
   }
 
   /** Creates a new top-level actor and journals its first state. */
-  create(
-    kind: EntityKind,
+  create<K extends EntityKind>(
+    kind: K,
     id: string,
     input: unknown,
     opts: { event: string; reason?: string },
-  ): AnyMachineSnapshot {
+  ): SnapshotOf<K> {
     const entry = this.host.spawn(this.ws, kind, id, input);
     this.last = entry;
     this.touched.set(entry.key, { entry, before: null });
     const snapshot = entry.snapshot;
     this.journal(kind, id, opts.event, null, stateOf(snapshot), opts.reason ?? null, 'info');
-    return snapshot;
+    return snapshot as SnapshotOf<K>;
   }
 
   /**

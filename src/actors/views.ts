@@ -1,19 +1,18 @@
 import type { Job, JobStatus } from '../contracts/job.ts';
 import type { Worker, WorkerStatus } from '../contracts/worker.ts';
 import type { Session, SessionStatus } from '../contracts/session.ts';
-import type { JobContext } from '../machines/job.ts';
-import type { WorkerContext } from '../machines/worker.ts';
-import type { SessionContext } from '../machines/session.ts';
+import type { EntityKind } from '../contracts/journal.ts';
+import type { SnapshotOf } from '../machines/registry.ts';
 
-/** The parts of a snapshot a view reads. */
-export interface Viewable {
+/** The parts of a kind's snapshot a view reads: its state and its typed context. */
+export interface Viewable<K extends EntityKind> {
   value: unknown;
-  context: unknown;
+  context: SnapshotOf<K>['context'];
 }
 
 /** The public shape of a job. */
-export function jobView(s: Viewable): Job {
-  const c = s.context as JobContext;
+export function jobView(s: Viewable<'job'>): Job {
+  const c = s.context;
   const { spec } = c;
   return {
     id: c.id,
@@ -48,8 +47,8 @@ export function jobView(s: Viewable): Job {
 }
 
 /** The public shape of a worker. */
-export function workerView(s: Viewable): Worker {
-  const c = s.context as WorkerContext;
+export function workerView(s: Viewable<'worker'>): Worker {
+  const c = s.context;
   return {
     id: c.id,
     workspaceId: c.workspaceId,
@@ -67,8 +66,8 @@ export function workerView(s: Viewable): Worker {
 }
 
 /** The public shape of a session. */
-export function sessionView(s: Viewable): Session {
-  const c = s.context as SessionContext;
+export function sessionView(s: Viewable<'session'>): Session {
+  const c = s.context;
   return {
     id: c.id,
     workspaceId: c.workspaceId,

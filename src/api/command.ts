@@ -2,14 +2,12 @@ import type { z } from 'zod';
 import type { ErrorCode } from '../core/errors.ts';
 import type { Scope } from '../contracts/scopes.ts';
 import type { ActorHost } from '../actors/actor-host.ts';
-import type { ServiceEnv } from '../actors/settings.ts';
 import type { Tx } from '../actors/tx.ts';
 import type { HttpRoute } from './route-input.ts';
 
 /** What a command runs with. */
 export interface CommandContext {
   host: ActorHost;
-  env: ServiceEnv;
   ws: string;
   principal: string;
   idempotencyKey?: string | undefined;
@@ -108,7 +106,7 @@ export function query<N extends string, I extends z.ZodType, O extends z.ZodType
 /** A state change: one unit of work on the host, acknowledged after its commit is durable. */
 export function mutation<N extends string, I extends z.ZodType, O extends z.ZodType>(
   spec: CommandSpec<N, I, O> & {
-    apply: (tx: Tx, input: z.output<I>, env: ServiceEnv) => z.output<O>;
+    apply: (tx: Tx, input: z.output<I>) => z.output<O>;
     /** Runs after the commit is durable, before the caller gets its answer. */
     afterCommit?: (ctx: CommandContext, input: z.output<I>) => void;
   },
@@ -126,7 +124,7 @@ export function mutation<N extends string, I extends z.ZodType, O extends z.ZodT
           idempotencyKey: ctx.idempotencyKey,
           payload: parsed,
         },
-        (tx) => apply(tx, parsed, ctx.env),
+        (tx) => apply(tx, parsed),
       );
       afterCommit?.(ctx, parsed);
       return answer;

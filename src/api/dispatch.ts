@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { OverseerError } from '../core/errors.ts';
 import type { ActorHost } from '../actors/actor-host.ts';
-import type { ServiceEnv } from '../actors/settings.ts';
 import { IdempotencyKeySchema } from '../contracts/common.ts';
 import type { AnyCommandDef } from './command.ts';
 import { commands, tableOf } from './commands.ts';
@@ -50,7 +49,7 @@ function checked(command: AnyCommandDef, answer: unknown): unknown {
 }
 
 /** The dispatch function of a host: looks the command up, validates the call and runs it. */
-export function createDispatch(host: ActorHost, env: ServiceEnv, config: DispatchConfig = {}): Dispatch {
+export function createDispatch(host: ActorHost, config: DispatchConfig = {}): Dispatch {
   const table = tableOf(config.commands ?? commands);
   const checkAnswers = config.checkAnswers ?? process.env['VITEST'] !== undefined;
   const command = (name: string): AnyCommandDef => {
@@ -74,7 +73,6 @@ export function createDispatch(host: ActorHost, env: ServiceEnv, config: Dispatc
     const answer = def.run(
       {
         host,
-        env,
         ws,
         principal: options.principal,
         idempotencyKey: def.mutates ? idempotencyKey : undefined,

@@ -1,4 +1,4 @@
-import type { AnyStateMachine } from 'xstate';
+import type { AnyStateMachine, EventFrom, SnapshotFrom } from 'xstate';
 import type { EntityKind } from '../contracts/journal.ts';
 import { jobMachine, JOB_MACHINE_VERSION } from './job.ts';
 import { workerMachine, WORKER_MACHINE_VERSION } from './worker.ts';
@@ -11,10 +11,27 @@ export interface MachineEntry {
   version: number;
 }
 
+/** Each kind's own machine, typed (the registry below holds the same objects, seen as any machine). */
+const byKind = {
+  job: jobMachine,
+  worker: workerMachine,
+  session: sessionMachine,
+  workstream: workstreamMachine,
+} as const satisfies Record<EntityKind, AnyStateMachine>;
+
+/** The statechart of an entity kind. */
+export type MachineOf<K extends EntityKind> = (typeof byKind)[K];
+
+/** The typed snapshot of an entity kind: its context, events and state values. */
+export type SnapshotOf<K extends EntityKind> = SnapshotFrom<MachineOf<K>>;
+
+/** The events an entity kind's machine takes. */
+export type EventOf<K extends EntityKind> = EventFrom<MachineOf<K>>;
+
 /** Every entity kind's statechart. */
 export const machines: Record<EntityKind, MachineEntry> = {
-  job: { machine: jobMachine, version: JOB_MACHINE_VERSION },
-  worker: { machine: workerMachine, version: WORKER_MACHINE_VERSION },
-  session: { machine: sessionMachine, version: SESSION_MACHINE_VERSION },
-  workstream: { machine: workstreamMachine, version: WORKSTREAM_MACHINE_VERSION },
+  job: { machine: byKind.job, version: JOB_MACHINE_VERSION },
+  worker: { machine: byKind.worker, version: WORKER_MACHINE_VERSION },
+  session: { machine: byKind.session, version: SESSION_MACHINE_VERSION },
+  workstream: { machine: byKind.workstream, version: WORKSTREAM_MACHINE_VERSION },
 };

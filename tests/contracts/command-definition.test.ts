@@ -138,8 +138,8 @@ describe('dispatch over a table', () => {
   });
 
   it('runs the throwaway command through the typed call', async () => {
-    const { host, env } = t.ov.runtime;
-    const call = typedCall<typeof table>(createDispatch(host, env, { commands: table }), 'acme', 'tester');
+    const { host } = t.ov.runtime;
+    const call = typedCall<typeof table>(createDispatch(host, { commands: table }), 'acme', 'tester');
     const answer = await call('test.echo', { text: 'hi', shout: true }, { idempotencyKey: 'echo-1' });
     expect(answer).toEqual({ text: 'HI', length: 2 });
     expect(
@@ -154,7 +154,7 @@ describe('dispatch over a table', () => {
   });
 
   it('serves the throwaway command over HTTP from its route', async () => {
-    const dispatch = createDispatch(t.ov.runtime.host, t.ov.runtime.env, { commands: table });
+    const dispatch = createDispatch(t.ov.runtime.host, { commands: table });
     const app = buildHttpServer({
       caller: localCaller(dispatch, new Authenticator({ secret: TEST_SECRET })),
       logger: createLogger('silent'),
@@ -188,13 +188,13 @@ describe('dispatch over a table', () => {
   });
 
   it('checks every answer against its output schema under test, and not when told not to', async () => {
-    const { host, env } = t.ov.runtime;
-    const checking = createDispatch(host, env, { commands: table });
+    const { host } = t.ov.runtime;
+    const checking = createDispatch(host, { commands: table });
     const err = await rejection(checking('test.liar', 'acme', {}, { principal: 'x' }));
     expect(err.message).toBe(
       'test.liar answered outside its output schema: length: Invalid input: expected number, received string',
     );
-    const production = createDispatch(host, env, { commands: table, checkAnswers: false });
+    const production = createDispatch(host, { commands: table, checkAnswers: false });
     expect(await production('test.liar', 'acme', {}, { principal: 'x' })).toEqual({
       text: 'x',
       length: 'one',

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkspaceClient } from '../../src/api/workspace-client.ts';
-import type { ClaimAnswer } from '../../src/actors/services/queue.ts';
+import type { ClaimAnswer } from '../../src/contracts/answers.ts';
 import type { Priority } from '../../src/contracts/job.ts';
 import type { JournalRecord } from '../../src/contracts/journal.ts';
 import { simulatedClock } from '../../src/testing.ts';

@@ -25,7 +25,7 @@ import { simulatedClock, tempDataDir, type TempDataDir, type TestClock } from '.
 import type { WorkspaceClient } from '../../src/api/workspace-client.ts';
 import type { Job, JobSubmitInput, Priority, ResourceRequest } from '../../src/contracts/job.ts';
 import type { Allocation } from '../../src/contracts/resources.ts';
-import type { ClaimAnswer } from '../../src/actors/services/queue.ts';
+import type { ClaimAnswer } from '../../src/contracts/answers.ts';
 import { openTestOverseer, rejection } from '../support/open.ts';
 import {
   BLOCKING,

@@ -2,8 +2,7 @@ import { OverseerError } from '../../core/errors.ts';
 import type { Job, JobStatus, JobSubmit, Priority } from '../../contracts/job.ts';
 import { MAX_DEPTH } from '../../contracts/resources.ts';
 import { findWaitCycle } from '../../domain/wait-for.ts';
-import type { JobContext, JobInput } from '../../machines/job.ts';
-import type { ServiceEnv } from '../settings.ts';
+import type { JobInput } from '../../machines/job.ts';
 import type { Tx } from '../tx.ts';
 import { jobView } from '../views.ts';
 import { cancelTree, dequeue, enqueue, isFinalJob, transitionJob } from '../work/lifecycle.ts';
@@ -21,7 +20,7 @@ export interface JobOrigin {
  * Creates a job under its parent (depth + 1, at most 5) with its dependencies linked, then releases it to
  * PENDING or QUEUED unless it is held. A dependency already FAILED, CANCELED or BLOCKED blocks it at once.
  */
-export function submitJob(tx: Tx, env: ServiceEnv, input: JobSubmit, origin?: JobOrigin): Job {
+export function submitJob(tx: Tx, input: JobSubmit, origin?: JobOrigin): Job {
   const { hold, ...spec } = input;
   let depth = 0;
   let ancestors: string[] = [];
@@ -39,7 +38,7 @@ export function submitJob(tx: Tx, env: ServiceEnv, input: JobSubmit, origin?: Jo
         },
       );
     }
-    const pc = parent.context as JobContext;
+    const pc = parent.context;
     depth = pc.depth + 1;
     if (depth > MAX_DEPTH)
       throw new OverseerError('MAX_DEPTH_EXCEEDED', undefined, {
@@ -50,7 +49,7 @@ export function submitJob(tx: Tx, env: ServiceEnv, input: JobSubmit, origin?: Jo
     ancestors = [spec.parentJobId, ...pc.ancestors];
   }
   const dependsOn = [...new Set(spec.dependsOn)];
-  const deps = dependsOn.map((id) => ({ id, status: tx.get('job', id).value as JobStatus }));
+  const deps = dependsOn.map((id) => ({ id, status: tx.get('job', id).value }));
   if (ancestors.length > 0 && dependsOn.length > 0) refuseWaitOnAncestor(tx, dependsOn, ancestors);
   const id = tx.mint('job');
   const jobInput: JobInput = {
@@ -71,13 +70,13 @@ export function submitJob(tx: Tx, env: ServiceEnv, input: JobSubmit, origin?: Jo
   }
   const failed = deps.find((d) => BLOCKING.includes(d.status));
   if (failed) {
-    transitionJob(tx, env, id, {
+    transitionJob(tx, id, {
       type: 'DEPENDENCY_FAILED',
       at: tx.now,
       reason: `dependency ${failed.id} is ${failed.status}`,
     });
   } else if (!hold) {
-    release(tx, env, id);
+    release(tx, id);
   }
   return jobView(tx.get('job', id));
 }
@@ -95,7 +94,7 @@ function refuseWaitOnAncestor(tx: Tx, dependsOn: readonly string[], ancestors: r
     if (id === NEW_JOB) return dependsOn;
     const job = tx.get('job', id);
     const edges = isAncestor.has(id) ? [NEW_JOB] : [];
-    if (!isFinalJob(job.value)) edges.push(...(job.context as JobContext).spec.dependsOn);
+    if (!isFinalJob(job.value)) edges.push(...job.context.spec.dependsOn);
     return edges;
   });
   if (cycle) {
@@ -110,21 +109,21 @@ function refuseWaitOnAncestor(tx: Tx, dependsOn: readonly string[], ancestors: r
 }
 
 /** Releases a SUBMITTED job: PENDING while a dependency is unmet, else QUEUED (and into the queue). */
-export function releaseJob(tx: Tx, env: ServiceEnv, jobId: string): Job {
-  release(tx, env, jobId);
+export function releaseJob(tx: Tx, jobId: string): Job {
+  release(tx, jobId);
   return jobView(tx.get('job', jobId));
 }
 
 /** `releaseJob` without building the answer (submits build theirs once, at the end). */
-export function release(tx: Tx, env: ServiceEnv, jobId: string): void {
-  const c = tx.get('job', jobId).context as JobContext;
+export function release(tx: Tx, jobId: string): void {
+  const c = tx.get('job', jobId).context;
   let unmet = 0;
   for (const id of c.spec.dependsOn) if (tx.get('job', id).value !== 'COMPLETED') unmet++;
-  transitionJob(tx, env, jobId, { type: 'ENQUEUE', at: tx.now, unmetDependencies: unmet });
+  transitionJob(tx, jobId, { type: 'ENQUEUE', at: tx.now, unmetDependencies: unmet });
 }
 
 /** Cancels a non-final job and every non-final descendant. */
-export function cancelJob(tx: Tx, env: ServiceEnv, jobId: string, reason?: string): Job {
+export function cancelJob(tx: Tx, jobId: string, reason?: string): Job {
   const job = tx.get('job', jobId);
   if (isFinalJob(job.value)) {
     throw new OverseerError(
@@ -138,14 +137,13 @@ export function cancelJob(tx: Tx, env: ServiceEnv, jobId: string, reason?: strin
       },
     );
   }
-  cancelTree(tx, env, jobId, reason ?? 'canceled');
+  cancelTree(tx, jobId, reason ?? 'canceled');
   return jobView(tx.get('job', jobId));
 }
 
 /** Edits a job that is not yet RUNNING (title, description, priority); a queued job moves to its new lane. */
 export function updateJob(
   tx: Tx,
-  env: ServiceEnv,
   jobId: string,
   patch: { title?: string | undefined; description?: string | undefined; priority?: Priority | undefined },
 ): Job {
@@ -154,8 +152,8 @@ export function updateJob(
   tx.send([{ kind: 'job', id: jobId, event: { type: 'UPDATE', at: tx.now, patch: clean } }]);
   if (before.value === 'QUEUED' && clean['priority'] !== undefined) {
     // The job goes to the back of the lane of its (new) priority.
-    dequeue(tx, env, jobId, PRIORITY_RANK[(before.context as JobContext).spec.priority]);
-    enqueue(tx, env, jobId, false);
+    dequeue(tx, jobId, PRIORITY_RANK[before.context.spec.priority]);
+    enqueue(tx, jobId, false);
   }
   return jobView(tx.get('job', jobId));
 }

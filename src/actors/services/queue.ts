@@ -1,11 +1,10 @@
+import type { ClaimAnswer } from '../../contracts/answers.ts';
 import { OverseerError } from '../../core/errors.ts';
 import type { Job } from '../../contracts/job.ts';
 import { MAX_WAIT_MS } from '../../contracts/queue.ts';
 import { hasCapabilities } from '../../domain/capabilities.ts';
 import type { JobContext } from '../../machines/job.ts';
-import type { WorkerContext } from '../../machines/worker.ts';
 import type { ActorHost } from '../actor-host.ts';
-import type { ServiceEnv } from '../settings.ts';
 import type { Tx } from '../tx.ts';
 import { jobView } from '../views.ts';
 import {
@@ -18,15 +17,8 @@ import {
   transitionJob,
 } from '../work/lifecycle.ts';
 
-/** A claim's answer: the job, its lease (a monotonic fencing token) and the work order. */
-export interface ClaimAnswer {
-  job: Job | null;
-  lease?: { token: string; expiresAt: number };
-  workOrder?: { jobId: string; workerId: string; claimedAt: number; retryCount: number };
-}
-
 /** Claims the first queued job the worker can run and whose resources can be allocated, or answers `{ job: null }`. */
-export function claim(tx: Tx, env: ServiceEnv, workerId: string): ClaimAnswer {
+export function claim(tx: Tx, workerId: string): ClaimAnswer {
   const worker = tx.get('worker', workerId);
   const probe = { type: 'CLAIMED' as const, at: tx.now, jobId: '', leaseToken: '' };
   if (!worker.can(probe)) {
@@ -41,10 +33,10 @@ export function claim(tx: Tx, env: ServiceEnv, workerId: string): ClaimAnswer {
       },
     );
   }
-  const capabilities = (worker.context as WorkerContext).capabilities;
+  const capabilities = worker.context.capabilities;
   // A claim is a sign of life: a worker parked in a long-poll must not go OFFLINE meanwhile. The deadline is
   // rounded up to the second, so a worker claiming many times a second moves its timer (two writes) once.
-  const beat = env.settings.heartbeatTimeoutMs;
+  const beat = tx.env.settings.heartbeatTimeoutMs;
   tx.setTimer(
     'worker',
     workerId,
@@ -53,7 +45,7 @@ export function claim(tx: Tx, env: ServiceEnv, workerId: string): ClaimAnswer {
     { type: 'HEARTBEAT_TIMEOUT' },
     beat,
   );
-  const work = env.work.get(tx.ws);
+  const work = tx.env.work.get(tx.ws);
   for (const entry of work.queue.scan((w) => tx.write(w))) {
     if (!hasCapabilities(entry.capabilities, capabilities)) continue;
     const request = {
@@ -65,7 +57,7 @@ export function claim(tx: Tx, env: ServiceEnv, workerId: string): ClaimAnswer {
       resources: entry.resources,
     };
     if (!work.ledger.check(request).ok) continue;
-    const c = tx.get('job', entry.jobId).context as JobContext;
+    const c = tx.get('job', entry.jobId).context;
     const token = String(++work.fence);
     const expiresAt = tx.now + c.spec.leaseSeconds * 1000;
     tx.send([
@@ -80,7 +72,7 @@ export function claim(tx: Tx, env: ServiceEnv, workerId: string): ClaimAnswer {
         event: { type: 'CLAIMED', at: tx.now, jobId: entry.jobId, leaseToken: token },
       },
     ]);
-    dequeue(tx, env, entry.jobId, entry.rank);
+    dequeue(tx, entry.jobId, entry.rank);
     const change = work.ledger.allocate(request);
     tx.write(change.write);
     tx.onRevert(change.undo);
@@ -108,7 +100,7 @@ function armLease(tx: Tx, jobId: string, token: string, expiresAt: number, lease
 /** The RUNNING job whose lease `token` is, or `LEASE_LOST` (changing nothing). */
 function requireLease(tx: Tx, jobId: string, token: string): JobContext {
   const job = tx.get('job', jobId);
-  const c = job.context as JobContext;
+  const c = job.context;
   if (job.value !== 'RUNNING' || c.leaseToken !== token) {
     throw new OverseerError(
       'LEASE_LOST',
@@ -126,28 +118,26 @@ function requireLease(tx: Tx, jobId: string, token: string): JobContext {
 /** The worker reports its part of a job done; with `claimNext` the answer carries its next claim, in one commit. */
 export function complete(
   tx: Tx,
-  env: ServiceEnv,
   input: { jobId: string; leaseToken: string; result?: unknown; claimNext?: boolean },
 ): { job: Job; next?: ClaimAnswer } {
   const c = requireLease(tx, input.jobId, input.leaseToken);
   const workerId = c.workerId!;
   const openChildren = c.children.filter((id) => !isFinalJob(tx.get('job', id).value)).length;
-  transitionJob(tx, env, input.jobId, { type: 'COMPLETE', at: tx.now, result: input.result, openChildren });
+  transitionJob(tx, input.jobId, { type: 'COMPLETE', at: tx.now, result: input.result, openChildren });
   const job = jobView(tx.get('job', input.jobId));
   if (!input.claimNext) return { job };
   const worker = tx.find('worker', workerId);
   const idle = worker?.value === 'IDLE';
-  return { job, next: idle ? claim(tx, env, workerId) : { job: null } };
+  return { job, next: idle ? claim(tx, workerId) : { job: null } };
 }
 
 /** The worker reports the job failed: retried after a backoff while retries last (when `retryable`), else FAILED. */
 export function fail(
   tx: Tx,
-  env: ServiceEnv,
   input: { jobId: string; leaseToken: string; reason: string; retryable: boolean },
 ): Job {
   requireLease(tx, input.jobId, input.leaseToken);
-  transitionJob(tx, env, input.jobId, {
+  transitionJob(tx, input.jobId, {
     type: 'FAIL',
     at: tx.now,
     reason: input.reason,
@@ -175,25 +165,25 @@ export function suspendLease(tx: Tx, jobId: string): void {
 /** Re-arms the lease of a resumed worker's job from now. */
 export function resumeLease(tx: Tx, jobId: string): void {
   const job = tx.find('job', jobId);
-  const c = job?.context as JobContext | undefined;
+  const c = job?.context;
   if (job?.value !== 'RUNNING' || !c?.leaseToken) return;
   extendLease(tx, jobId, c.leaseToken);
 }
 
 /** What the job timers do when they fire: only against the lease they were armed for. */
-export function registerJobTimers(host: ActorHost, env: ServiceEnv): void {
+export function registerJobTimers(host: ActorHost): void {
   host.onTimer(LEASE_TIMER, (tx, entry) => {
     const job = tx.find('job', entry.id);
-    if (job?.value !== 'RUNNING' || (job.context as JobContext).leaseToken !== entry.event['token']) return;
-    transitionJob(tx, env, entry.id, { type: 'LEASE_EXPIRED', at: tx.now });
+    if (job?.value !== 'RUNNING' || job.context.leaseToken !== entry.event['token']) return;
+    transitionJob(tx, entry.id, { type: 'LEASE_EXPIRED', at: tx.now });
   });
   host.onTimer(JOB_TIMEOUT_TIMER, (tx, entry) => {
     const job = tx.find('job', entry.id);
-    if (job?.value !== 'RUNNING' || (job.context as JobContext).leaseToken !== entry.event['token']) return;
-    transitionJob(tx, env, entry.id, { type: 'TIMEOUT', at: tx.now }, { revoked: true });
+    if (job?.value !== 'RUNNING' || job.context.leaseToken !== entry.event['token']) return;
+    transitionJob(tx, entry.id, { type: 'TIMEOUT', at: tx.now }, { revoked: true });
   });
   host.onTimer(RETRY_TIMER, (tx, entry) => {
     if (tx.find('job', entry.id)?.value !== 'RETRY_WAIT') return;
-    transitionJob(tx, env, entry.id, { type: 'RETRY', at: tx.now });
+    transitionJob(tx, entry.id, { type: 'RETRY', at: tx.now });
   });
 }

@@ -4,10 +4,10 @@ import type { Allocation } from '../../contracts/resources.ts';
 import { resourceKind } from '../../domain/resources.ts';
 import { findWaitCycle } from '../../domain/wait-for.ts';
 import type { JobContext } from '../../machines/job.ts';
-import type { ServiceEnv } from '../settings.ts';
 import type { Tx } from '../tx.ts';
 import type { Busy } from '../work/ledger.ts';
-import { isFinalJob, wakeAllocators } from '../work/lifecycle.ts';
+import { isFinalJob } from '../work/lifecycle.ts';
+import { wakeAllocators } from '../work/parking.ts';
 
 /** An allocate that could not be granted now: what is busy and whom it would wait for. */
 export interface AllocateBusy {
@@ -32,7 +32,7 @@ function requireRunning(tx: Tx, jobId: string): JobContext {
       },
     );
   }
-  return job.context as JobContext;
+  return job.context;
 }
 
 /**
@@ -42,12 +42,11 @@ function requireRunning(tx: Tx, jobId: string): JobContext {
  */
 export function allocate(
   tx: Tx,
-  env: ServiceEnv,
   input: { jobId: string; resources: ResourceRequest[] },
   mayWait: boolean,
 ): AllocateOutcome {
   const c = requireRunning(tx, input.jobId);
-  const work = env.work.get(tx.ws);
+  const work = tx.env.work.get(tx.ws);
   const request = {
     jobId: input.jobId,
     depth: c.depth,
@@ -69,7 +68,7 @@ export function allocate(
   const busy = check.ok
     ? contended.map((name): Busy => ({
         resource: name,
-        reason: resourceKind(name, env.settings.resources.pools) === 'pool' ? 'pool' : 'lock',
+        reason: resourceKind(name, tx.env.settings.resources.pools) === 'pool' ? 'pool' : 'lock',
         holders: work.ledger.holdersOf(name),
         never: false,
         detail: { queued: true },
@@ -86,7 +85,7 @@ export function allocate(
     );
   }
   const waitsFor = [...new Set(busy.flatMap((b) => b.holders))].filter((id) => id !== input.jobId);
-  const cycle = findWaitCycle(input.jobId, (id) => (id === input.jobId ? waitsFor : waitEdges(tx, env, id)));
+  const cycle = findWaitCycle(input.jobId, (id) => (id === input.jobId ? waitsFor : waitEdges(tx, id)));
   if (cycle) {
     throw new OverseerError('DEADLOCK_DETECTED', `Waiting would close the cycle ${cycle.join(' → ')}.`, {
       jobId: input.jobId,
@@ -103,12 +102,12 @@ export function allocate(
 }
 
 /** The edges of the wait-for graph out of one job: what its parked allocations wait for, and its open children. */
-function waitEdges(tx: Tx, env: ServiceEnv, jobId: string): string[] {
-  const work = env.work.get(tx.ws);
+function waitEdges(tx: Tx, jobId: string): string[] {
+  const work = tx.env.work.get(tx.ws);
   const edges = work.resourceWaiters.filter((w) => w.jobId === jobId).flatMap((w) => w.waitsFor);
   const job = tx.find('job', jobId);
   if (job)
-    for (const child of (job.context as JobContext).children)
+    for (const child of job.context.children)
       if (!isFinalJob(tx.find('job', child)?.value)) edges.push(child);
   return edges;
 }
@@ -116,16 +115,15 @@ function waitEdges(tx: Tx, env: ServiceEnv, jobId: string): string[] {
 /** Frees part of a job's allocation early. */
 export function release(
   tx: Tx,
-  env: ServiceEnv,
   input: { jobId: string; resources: ResourceRequest[] },
 ): { allocation: Allocation | null } {
   tx.get('job', input.jobId);
-  const work = env.work.get(tx.ws);
+  const work = tx.env.work.get(tx.ws);
   const change = work.ledger.releasePart(input.jobId, input.resources);
   if (change) {
     tx.write(change.write);
     tx.onRevert(change.undo);
-    wakeAllocators(tx, env);
+    wakeAllocators(tx);
   }
   return { allocation: work.ledger.allocations.get(input.jobId) ?? null };
 }

@@ -1,7 +1,6 @@
 import type { Session, SessionOpenInput } from '../../contracts/session.ts';
 import type { SessionEvent, SessionInput } from '../../machines/session.ts';
 import type { ActorHost } from '../actor-host.ts';
-import type { ServiceEnv } from '../settings.ts';
 import type { Tx } from '../tx.ts';
 import { sessionView } from '../views.ts';
 
@@ -14,7 +13,7 @@ function cancelAll(tx: Tx, id: string): void {
   tx.cancelTimer('session', id, SESSION_AGE_TIMER);
 }
 
-export function openSession(tx: Tx, env: ServiceEnv, input: SessionOpenInput): Session {
+export function openSession(tx: Tx, input: SessionOpenInput): Session {
   tx.get('worker', input.workerId);
   if (input.jobId !== undefined) tx.get('job', input.jobId);
   const id = tx.mint('ses');
@@ -28,7 +27,7 @@ export function openSession(tx: Tx, env: ServiceEnv, input: SessionOpenInput): S
     at: tx.now,
   };
   tx.create('session', id, sessionInput, { event: 'sessions.open' });
-  tx.setTimer('session', id, SESSION_AGE_TIMER, tx.now + env.settings.sessionMaxAgeMs, {
+  tx.setTimer('session', id, SESSION_AGE_TIMER, tx.now + tx.env.settings.sessionMaxAgeMs, {
     type: 'MAX_AGE_REACHED',
   });
   return sessionView(tx.get('session', id));
@@ -42,9 +41,9 @@ export function touchSession(tx: Tx, id: string): Session {
 }
 
 /** The agent waits for input: the session is IDLE and terminates after the idle limit. */
-export function idleSession(tx: Tx, env: ServiceEnv, id: string): Session {
+export function idleSession(tx: Tx, id: string): Session {
   tx.send([{ kind: 'session', id, event: { type: 'IDLE', at: tx.now } }]);
-  tx.setTimer('session', id, SESSION_IDLE_TIMER, tx.now + env.settings.sessionIdleTimeoutMs, {
+  tx.setTimer('session', id, SESSION_IDLE_TIMER, tx.now + tx.env.settings.sessionIdleTimeoutMs, {
     type: 'IDLE_TIMEOUT',
   });
   return sessionView(tx.get('session', id));

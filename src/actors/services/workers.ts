@@ -1,3 +1,4 @@
+import type { HeartbeatAnswer } from '../../contracts/answers.ts';
 import { OverseerError } from '../../core/errors.ts';
 import {
   FINAL_WORKER_STATUSES,
@@ -5,9 +6,7 @@ import {
   type Worker,
   type WorkerStatus,
 } from '../../contracts/worker.ts';
-import type { JobContext } from '../../machines/job.ts';
 import type { WorkerContext, WorkerEvent, WorkerInput } from '../../machines/worker.ts';
-import type { ServiceEnv } from '../settings.ts';
 import type { Tx } from '../tx.ts';
 import { workerView } from '../views.ts';
 import { HEARTBEAT_TIMER, transitionJob } from '../work/lifecycle.ts';
@@ -17,28 +16,27 @@ export { HEARTBEAT_TIMER };
 
 const isFinal = (status: WorkerStatus) => FINAL_WORKER_STATUSES.includes(status);
 
-function armHeartbeat(tx: Tx, workerId: string, env: ServiceEnv): void {
-  const ms = env.settings.heartbeatTimeoutMs;
+function armHeartbeat(tx: Tx, workerId: string): void {
+  const ms = tx.env.settings.heartbeatTimeoutMs;
   tx.setTimer('worker', workerId, HEARTBEAT_TIMER, tx.now + ms, { type: 'HEARTBEAT_TIMEOUT' }, ms);
 }
 
 /** Keeps the heartbeat deadline in step with the worker's state: suspended while PAUSED, none when OFFLINE or final. */
-function syncHeartbeat(tx: Tx, workerId: string, env: ServiceEnv): void {
-  const status = tx.get('worker', workerId).value as WorkerStatus;
+function syncHeartbeat(tx: Tx, workerId: string): void {
+  const status = tx.get('worker', workerId).value;
   if (status === 'PAUSED' || status === 'OFFLINE' || isFinal(status))
     tx.cancelTimer('worker', workerId, HEARTBEAT_TIMER);
-  else armHeartbeat(tx, workerId, env);
+  else armHeartbeat(tx, workerId);
 }
 
-function transition(tx: Tx, workerId: string, event: WorkerEvent, env: ServiceEnv): Worker {
+function transition(tx: Tx, workerId: string, event: WorkerEvent): Worker {
   tx.send([{ kind: 'worker', id: workerId, event }]);
-  syncHeartbeat(tx, workerId, env);
+  syncHeartbeat(tx, workerId);
   return workerView(tx.get('worker', workerId));
 }
 
 export function registerWorker(
   tx: Tx,
-  env: ServiceEnv,
   input: { name: string; capabilities: string[]; metadata?: Record<string, unknown> | undefined },
 ): Worker {
   const id = tx.mint('wrk');
@@ -51,21 +49,15 @@ export function registerWorker(
     at: tx.now,
   };
   tx.create('worker', id, workerInput, { event: 'workers.register' });
-  armHeartbeat(tx, id, env);
+  armHeartbeat(tx, id);
   return workerView(tx.get('worker', id));
-}
-
-/** The answer to a heartbeat. */
-export interface HeartbeatAnswer {
-  directive: Directive;
-  leaseExpiresAt: number | null;
 }
 
 /** Whether the job a worker holds still has a live lease. */
 function leaseLive(tx: Tx, c: WorkerContext): boolean {
   if (c.jobId === null || c.leaseToken === null) return false;
   const job = tx.find('job', c.jobId);
-  return job?.value === 'RUNNING' && (job.context as JobContext).leaseToken === c.leaseToken;
+  return job?.value === 'RUNNING' && job.context.leaseToken === c.leaseToken;
 }
 
 /**
@@ -73,10 +65,10 @@ function leaseLive(tx: Tx, c: WorkerContext): boolean {
  * by CANCEL or TERMINATE, is sent to no chart: the answer is `terminate` or `cancel` (DESIGN §1). Any other token
  * that is not the worker's current lease answers `LEASE_LOST`.
  */
-export function heartbeat(tx: Tx, env: ServiceEnv, workerId: string, leaseToken?: string): HeartbeatAnswer {
+export function heartbeat(tx: Tx, workerId: string, leaseToken?: string): HeartbeatAnswer {
   const snapshot = tx.get('worker', workerId);
-  const status = snapshot.value as WorkerStatus;
-  const c = snapshot.context as WorkerContext;
+  const status = snapshot.value;
+  const c = snapshot.context;
   if (isFinal(status)) return { directive: 'terminate', leaseExpiresAt: null };
   if (leaseToken !== undefined && leaseToken !== c.leaseToken) {
     if (leaseToken === c.revokedLeaseToken) return { directive: 'cancel', leaseExpiresAt: null };
@@ -88,18 +80,18 @@ export function heartbeat(tx: Tx, env: ServiceEnv, workerId: string, leaseToken?
   }
   const pending = c.pendingDirective;
   const event: WorkerEvent = { type: 'HEARTBEAT', at: tx.now, leaseLive: leaseLive(tx, c) };
-  if (snapshot.can(event)) transition(tx, workerId, event, env);
+  if (snapshot.can(event)) transition(tx, workerId, event);
   const after = tx.get('worker', workerId);
-  const ac = after.context as WorkerContext;
+  const ac = after.context;
   let leaseExpiresAt: number | null = null;
   if (leaseToken !== undefined && ac.jobId !== null && leaseLive(tx, ac)) {
     // A paused worker's lease stays suspended; its expiry is reported as it stands.
     leaseExpiresAt =
       after.value === 'PAUSED'
-        ? (tx.get('job', ac.jobId).context as JobContext).leaseExpiresAt
+        ? tx.get('job', ac.jobId).context.leaseExpiresAt
         : extendLease(tx, ac.jobId, leaseToken);
   }
-  return { directive: directiveFor(after.value as WorkerStatus, pending), leaseExpiresAt };
+  return { directive: directiveFor(after.value, pending), leaseExpiresAt };
 }
 
 function directiveFor(status: WorkerStatus, pending: WorkerContext['pendingDirective']): Directive {
@@ -110,30 +102,29 @@ function directiveFor(status: WorkerStatus, pending: WorkerContext['pendingDirec
 }
 
 /** PAUSE keeps the job RUNNING with its allocation and suspends the lease and heartbeat deadlines. */
-export function pauseWorker(tx: Tx, env: ServiceEnv, id: string): Worker {
-  const worker = transition(tx, id, { type: 'PAUSE', at: tx.now }, env);
+export function pauseWorker(tx: Tx, id: string): Worker {
+  const worker = transition(tx, id, { type: 'PAUSE', at: tx.now });
   if (worker.jobId !== null) suspendLease(tx, worker.jobId);
   return worker;
 }
 
 /** RESUME re-arms both deadlines from now. */
-export function resumeWorker(tx: Tx, env: ServiceEnv, id: string): Worker {
-  const worker = transition(tx, id, { type: 'RESUME', at: tx.now }, env);
+export function resumeWorker(tx: Tx, id: string): Worker {
+  const worker = transition(tx, id, { type: 'RESUME', at: tx.now });
   if (worker.jobId !== null) resumeLease(tx, worker.jobId);
   return workerView(tx.get('worker', id));
 }
 
 /** TERMINATE revokes the lease and re-queues the job without spending a retry. */
-export function terminateWorker(tx: Tx, env: ServiceEnv, id: string, reason?: string): Worker {
-  const c = tx.get('worker', id).context as WorkerContext;
-  const worker = transition(tx, id, { type: 'TERMINATE', at: tx.now, ...(reason ? { reason } : {}) }, env);
+export function terminateWorker(tx: Tx, id: string, reason?: string): Worker {
+  const c = tx.get('worker', id).context;
+  const worker = transition(tx, id, { type: 'TERMINATE', at: tx.now, ...(reason ? { reason } : {}) });
   if (c.jobId !== null) {
     const job = tx.find('job', c.jobId);
-    const jc = job?.context as JobContext | undefined;
+    const jc = job?.context;
     if (job?.value === 'RUNNING' && jc?.leaseToken === c.leaseToken && !jc.ownPartDone) {
       transitionJob(
         tx,
-        env,
         c.jobId,
         { type: 'REQUEUE', at: tx.now, reason: `worker ${id} terminated` },
         { revoked: true },
@@ -143,10 +134,8 @@ export function terminateWorker(tx: Tx, env: ServiceEnv, id: string, reason?: st
   return worker;
 }
 
-export const reportCrash = (tx: Tx, env: ServiceEnv, id: string, reason: string) =>
-  transition(tx, id, { type: 'CRASH', at: tx.now, reason }, env);
-export const restartWorker = (tx: Tx, env: ServiceEnv, id: string) =>
-  transition(tx, id, { type: 'RESTART', at: tx.now }, env);
+export const reportCrash = (tx: Tx, id: string, reason: string) =>
+  transition(tx, id, { type: 'CRASH', at: tx.now, reason });
+export const restartWorker = (tx: Tx, id: string) => transition(tx, id, { type: 'RESTART', at: tx.now });
 /** Drains a worker: COMPLETED at once when it holds no job (whatever its state), else when its job ends. */
-export const deregisterWorker = (tx: Tx, env: ServiceEnv, id: string) =>
-  transition(tx, id, { type: 'DRAIN', at: tx.now }, env);
+export const deregisterWorker = (tx: Tx, id: string) => transition(tx, id, { type: 'DRAIN', at: tx.now });

@@ -3,8 +3,7 @@ import { JobSubmitSchema, JobType, type JobType as JobTypeT } from '../../contra
 import type { WorkstreamDefinition } from '../../contracts/task-definition.ts';
 import type { Workstream, WorkstreamPlan } from '../../contracts/workstream.ts';
 import { DagCycleError, plan, topologicalOrder, type DagNode } from '../../domain/dag.ts';
-import type { WorkstreamContext, WorkstreamInput, WorkstreamTask } from '../../machines/workstream.ts';
-import type { ServiceEnv } from '../settings.ts';
+import type { WorkstreamInput, WorkstreamTask } from '../../machines/workstream.ts';
 import type { Tx } from '../tx.ts';
 import type { Viewable } from '../views.ts';
 import { cancelTree, isFinalJob } from '../work/lifecycle.ts';
@@ -13,8 +12,8 @@ import { release, submitJob } from './jobs.ts';
 const JOB_TYPES = new Set<string>(Object.values(JobType));
 
 /** The public shape of a workstream. */
-export function workstreamView(s: Viewable): Workstream {
-  const c = s.context as WorkstreamContext;
+export function workstreamView(s: Viewable<'workstream'>): Workstream {
+  const c = s.context;
   return {
     id: c.id,
     workspaceId: c.workspaceId,
@@ -32,12 +31,7 @@ export function workstreamView(s: Viewable): Workstream {
  * Creates a workstream and all its jobs in one commit (READY), then starts it (EXECUTING) unless `start` is
  * false: until then its jobs stay SUBMITTED. A dependency cycle answers `DEPENDENCY_CYCLE` with the cycle.
  */
-export function submitWorkstream(
-  tx: Tx,
-  env: ServiceEnv,
-  definition: WorkstreamDefinition,
-  start: boolean,
-): Workstream {
+export function submitWorkstream(tx: Tx, definition: WorkstreamDefinition, start: boolean): Workstream {
   const nodes: DagNode[] = definition.tasks.map((t) => ({
     id: t.task_id,
     dependsOn: t.dependencies,
@@ -99,7 +93,7 @@ export function submitWorkstream(
       ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
       hold: true,
     });
-    const job = submitJob(tx, env, spec, { taskId, workstreamId: id });
+    const job = submitJob(tx, spec, { taskId, workstreamId: id });
     jobOf.set(taskId, job.id);
     tasks.push({
       taskId,
@@ -109,14 +103,14 @@ export function submitWorkstream(
     });
   }
   tx.send([{ kind: 'workstream', id, event: { type: 'JOBS_CREATED', at: tx.now, tasks } }]);
-  if (start) startWorkstream(tx, env, id);
+  if (start) startWorkstream(tx, id);
   return workstreamView(tx.get('workstream', id));
 }
 
 /** Starts a READY workstream: its held jobs are released to PENDING/QUEUED. */
-export function startWorkstream(tx: Tx, env: ServiceEnv, id: string): Workstream {
+export function startWorkstream(tx: Tx, id: string): Workstream {
   tx.send([{ kind: 'workstream', id, event: { type: 'START', at: tx.now } }]);
-  const { tasks } = tx.get('workstream', id).context as WorkstreamContext;
+  const { tasks } = tx.get('workstream', id).context;
   // A job that ended while the workstream was READY (canceled, say) fails it now; as when a job fails while it
   // is EXECUTING, the other jobs still run (its dependents were BLOCKED when it ended).
   const ended = tasks.find(
@@ -133,7 +127,7 @@ export function startWorkstream(tx: Tx, env: ServiceEnv, id: string): Workstream
     ]);
   }
   for (const { jobId } of tasks) {
-    if (tx.get('job', jobId).value === 'SUBMITTED') release(tx, env, jobId);
+    if (tx.get('job', jobId).value === 'SUBMITTED') release(tx, jobId);
   }
   if (!ended && tasks.every((t) => tx.get('job', t.jobId).value === 'COMPLETED')) {
     tx.send([{ kind: 'workstream', id, event: { type: 'ALL_COMPLETED', at: tx.now } }]);
@@ -142,12 +136,11 @@ export function startWorkstream(tx: Tx, env: ServiceEnv, id: string): Workstream
 }
 
 /** Cancels a workstream and every non-final job of it. */
-export function cancelWorkstream(tx: Tx, env: ServiceEnv, id: string, reason?: string): Workstream {
+export function cancelWorkstream(tx: Tx, id: string, reason?: string): Workstream {
   tx.send([{ kind: 'workstream', id, event: { type: 'CANCEL', at: tx.now, ...(reason ? { reason } : {}) } }]);
   // Dependents first (reverse topological order), so none is BLOCKED by a dependency canceled before it.
-  for (const { jobId } of [...(tx.get('workstream', id).context as WorkstreamContext).tasks].reverse()) {
-    if (!isFinalJob(tx.get('job', jobId).value))
-      cancelTree(tx, env, jobId, reason ?? `workstream ${id} canceled`);
+  for (const { jobId } of [...tx.get('workstream', id).context.tasks].reverse()) {
+    if (!isFinalJob(tx.get('job', jobId).value)) cancelTree(tx, jobId, reason ?? `workstream ${id} canceled`);
   }
   return workstreamView(tx.get('workstream', id));
 }

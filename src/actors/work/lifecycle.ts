@@ -1,10 +1,8 @@
 import { FINAL_JOB_STATUSES, type JobStatus } from '../../contracts/job.ts';
 import { retryDelayMs } from '../../domain/backoff.ts';
 import type { JobContext, JobEvent } from '../../machines/job.ts';
-import type { WorkerContext } from '../../machines/worker.ts';
-import type { WorkstreamContext } from '../../machines/workstream.ts';
-import type { ServiceEnv } from '../settings.ts';
 import type { Tx } from '../tx.ts';
+import { wakeAllocators, wakeClaimer } from './parking.ts';
 import { PRIORITY_RANK } from './queue-index.ts';
 
 /** Durable timers of a job. */
@@ -15,11 +13,11 @@ export const RETRY_TIMER = 'retry';
 export const HEARTBEAT_TIMER = 'heartbeat';
 
 export const isFinalJob = (status: unknown): boolean => FINAL_JOB_STATUSES.includes(status as JobStatus);
-export const jobContext = (tx: Tx, id: string): JobContext => tx.get('job', id).context as JobContext;
+export const jobContext = (tx: Tx, id: string): JobContext => tx.get('job', id).context;
 
 /** Puts a QUEUED job into its workspace's queue and (unless told not to) wakes a parked claimer that could take it. */
-export function enqueue(tx: Tx, env: ServiceEnv, jobId: string, wake = true): void {
-  const work = env.work.get(tx.ws);
+export function enqueue(tx: Tx, jobId: string, wake = true): void {
+  const work = tx.env.work.get(tx.ws);
   if (work.queue.has(jobId)) return;
   const c = jobContext(tx, jobId);
   const { entry, write } = work.queue.add({
@@ -33,21 +31,15 @@ export function enqueue(tx: Tx, env: ServiceEnv, jobId: string, wake = true): vo
   });
   tx.write(write);
   tx.onRevert(() => work.queue.unadd(entry));
-  if (!wake) return;
-  tx.onMerged(() => {
-    const i = work.claimWaiters.findIndex((w) =>
-      entry.capabilities.every((cap) => w.capabilities.includes(cap)),
-    );
-    if (i >= 0) work.claimWaiters.splice(i, 1)[0]!.wake();
-  });
+  if (wake) wakeClaimer(tx, work, entry.capabilities);
 }
 
 /**
  * Takes a QUEUED job out of its lane (`rank`, from the priority it was queued with): claimed, canceled, failed
  * or re-prioritized. Only for a job that is QUEUED: the queue may not have read its entry yet.
  */
-export function dequeue(tx: Tx, env: ServiceEnv, jobId: string, rank: number): void {
-  const work = env.work.get(tx.ws);
+export function dequeue(tx: Tx, jobId: string, rank: number): void {
+  const work = tx.env.work.get(tx.ws);
   const removed = work.queue.remove(jobId, rank);
   if (!removed) return;
   tx.write(removed.write);
@@ -55,22 +47,13 @@ export function dequeue(tx: Tx, env: ServiceEnv, jobId: string, rank: number): v
 }
 
 /** Frees everything a job holds and wakes waiting allocators. */
-export function releaseAll(tx: Tx, env: ServiceEnv, jobId: string): void {
-  const work = env.work.get(tx.ws);
+export function releaseAll(tx: Tx, jobId: string): void {
+  const work = tx.env.work.get(tx.ws);
   const change = work.ledger.release(jobId);
   if (!change) return;
   tx.write(change.write);
   tx.onRevert(change.undo);
-  wakeAllocators(tx, env);
-}
-
-/** After resources are freed, waiting allocators retry in FIFO order (their own units of work). */
-export function wakeAllocators(tx: Tx, env: ServiceEnv): void {
-  const work = env.work.get(tx.ws);
-  if (work.resourceWaiters.length === 0) return;
-  tx.onMerged(() => {
-    for (const w of work.resourceWaiters.splice(0)) w.wake();
-  });
+  wakeAllocators(tx);
 }
 
 function cancelJobTimers(tx: Tx, jobId: string): void {
@@ -85,24 +68,23 @@ function cancelJobTimers(tx: Tx, jobId: string): void {
  */
 export function transitionJob(
   tx: Tx,
-  env: ServiceEnv,
   jobId: string,
   event: JobEvent,
   opts: { revoked?: boolean } = {},
 ): JobStatus {
   const before = tx.get('job', jobId);
-  const heldBy = (before.context as JobContext).workerId;
+  const heldBy = before.context.workerId;
   tx.send([{ kind: 'job', id: jobId, event }]);
   const after = tx.get('job', jobId);
-  const status = after.value as JobStatus;
-  const c = after.context as JobContext;
+  const status = after.value;
+  const c = after.context;
   if (before.value === 'QUEUED' && status !== 'QUEUED')
-    dequeue(tx, env, jobId, PRIORITY_RANK[(before.context as JobContext).spec.priority]);
+    dequeue(tx, jobId, PRIORITY_RANK[before.context.spec.priority]);
   if (before.value === 'RUNNING' && heldBy !== null && c.workerId === null) {
     endWorkerJob(tx, heldBy, jobId, opts.revoked ?? false);
     cancelJobTimers(tx, jobId);
     if (status === 'RUNNING') {
-      const work = env.work.get(tx.ws);
+      const work = tx.env.work.get(tx.ws);
       const change = work.ledger.releaseWorkerSlots(jobId);
       if (change) {
         tx.write(change.write);
@@ -114,17 +96,17 @@ export function transitionJob(
   // A parent that leaves RUNNING without completing takes its subtree with it: its children relied on its
   // (re-entrant) locks, which it is about to give up, and a new attempt submits its children again.
   if (before.value === 'RUNNING' && status !== 'COMPLETED' && c.children.length > 0) {
-    cancelDescendants(tx, env, jobId, `parent ${jobId} is ${status}`);
+    cancelDescendants(tx, jobId, `parent ${jobId} is ${status}`);
   }
   if (status === 'QUEUED') {
-    releaseAll(tx, env, jobId);
-    enqueue(tx, env, jobId);
+    releaseAll(tx, jobId);
+    enqueue(tx, jobId);
   } else if (status === 'RETRY_WAIT') {
-    releaseAll(tx, env, jobId);
-    const delay = retryDelayMs(c.retryCount, env.random());
+    releaseAll(tx, jobId);
+    const delay = retryDelayMs(c.retryCount, tx.env.random());
     tx.setTimer('job', jobId, RETRY_TIMER, tx.now + delay, { type: 'RETRY' });
   } else if (isFinalJob(status)) {
-    settle(tx, env, jobId);
+    settle(tx, jobId);
   }
   return status;
 }
@@ -132,7 +114,7 @@ export function transitionJob(
 /** Tells the worker holding a job that the job ended (if it still holds it). */
 export function endWorkerJob(tx: Tx, workerId: string, jobId: string, revoked: boolean): void {
   const worker = tx.find('worker', workerId);
-  if (!worker || (worker.context as WorkerContext).jobId !== jobId) return;
+  if (!worker || worker.context.jobId !== jobId) return;
   const event = { type: 'JOB_ENDED' as const, at: tx.now, ...(revoked ? { revoked: true } : {}) };
   if (!worker.can(event)) return;
   tx.send([{ kind: 'worker', id: workerId, event }]);
@@ -147,7 +129,7 @@ const settling = new WeakMap<Tx, string[]>();
  * takes it out of the queue, cancels its timers; releases or blocks its dependents; completes or fails its
  * parent; moves its workstream.
  */
-export function settle(tx: Tx, env: ServiceEnv, jobId: string): void {
+export function settle(tx: Tx, jobId: string): void {
   const active = settling.get(tx);
   if (active) {
     active.push(jobId);
@@ -156,18 +138,18 @@ export function settle(tx: Tx, env: ServiceEnv, jobId: string): void {
   const pending = [jobId];
   settling.set(tx, pending);
   try {
-    for (let id = pending.shift(); id !== undefined; id = pending.shift()) settleOne(tx, env, id);
+    for (let id = pending.shift(); id !== undefined; id = pending.shift()) settleOne(tx, id);
   } finally {
     settling.delete(tx);
   }
 }
 
-function settleOne(tx: Tx, env: ServiceEnv, jobId: string): void {
+function settleOne(tx: Tx, jobId: string): void {
   const snapshot = tx.get('job', jobId);
-  const status = snapshot.value as JobStatus;
-  const c = snapshot.context as JobContext;
+  const status = snapshot.value;
+  const c = snapshot.context;
   // A job that left QUEUED was taken out of the queue by transitionJob already.
-  releaseAll(tx, env, jobId);
+  releaseAll(tx, jobId);
   cancelJobTimers(tx, jobId);
   tx.cancelTimer('job', jobId, RETRY_TIMER);
 
@@ -175,13 +157,11 @@ function settleOne(tx: Tx, env: ServiceEnv, jobId: string): void {
     const dep = tx.find('job', depId);
     if (!dep || isFinalJob(dep.value)) continue;
     if (status === 'COMPLETED') {
-      const allMet = (dep.context as JobContext).spec.dependsOn.every(
-        (id) => tx.get('job', id).value === 'COMPLETED',
-      );
+      const allMet = dep.context.spec.dependsOn.every((id) => tx.get('job', id).value === 'COMPLETED');
       if (dep.value === 'PENDING' && allMet)
-        transitionJob(tx, env, depId, { type: 'DEPENDENCIES_MET', at: tx.now });
+        transitionJob(tx, depId, { type: 'DEPENDENCIES_MET', at: tx.now });
     } else if (dep.value === 'PENDING' || dep.value === 'SUBMITTED') {
-      transitionJob(tx, env, depId, {
+      transitionJob(tx, depId, {
         type: 'DEPENDENCY_FAILED',
         at: tx.now,
         reason: `dependency ${jobId} is ${status}`,
@@ -193,18 +173,17 @@ function settleOne(tx: Tx, env: ServiceEnv, jobId: string): void {
   if (parentId !== undefined) {
     const parent = tx.find('job', parentId);
     if (parent && !isFinalJob(parent.value)) {
-      const pc = parent.context as JobContext;
+      const pc = parent.context;
       if (status === 'FAILED' && c.spec.failParentOnFailure) {
-        cancelDescendants(tx, env, parentId, `sibling ${jobId} failed`);
+        cancelDescendants(tx, parentId, `sibling ${jobId} failed`);
         transitionJob(
           tx,
-          env,
           parentId,
           { type: 'CHILD_FAILED', at: tx.now, reason: `child ${jobId} failed: ${c.lastError ?? 'failed'}` },
           { revoked: true },
         );
       } else if (pc.ownPartDone && pc.children.every((id) => isFinalJob(tx.get('job', id).value))) {
-        transitionJob(tx, env, parentId, { type: 'CHILDREN_SETTLED', at: tx.now });
+        transitionJob(tx, parentId, { type: 'CHILDREN_SETTLED', at: tx.now });
       }
     }
   }
@@ -213,20 +192,20 @@ function settleOne(tx: Tx, env: ServiceEnv, jobId: string): void {
 }
 
 /** Cancels a job and every non-final descendant, revoking leases and freeing what they hold. */
-export function cancelTree(tx: Tx, env: ServiceEnv, jobId: string, reason: string): void {
-  transitionJob(tx, env, jobId, { type: 'CANCEL', at: tx.now, reason }, { revoked: true });
-  cancelDescendants(tx, env, jobId, reason);
+export function cancelTree(tx: Tx, jobId: string, reason: string): void {
+  transitionJob(tx, jobId, { type: 'CANCEL', at: tx.now, reason }, { revoked: true });
+  cancelDescendants(tx, jobId, reason);
 }
 
 /** Cancels every non-final descendant of a job (not the job itself). */
-export function cancelDescendants(tx: Tx, env: ServiceEnv, jobId: string, reason: string): void {
+export function cancelDescendants(tx: Tx, jobId: string, reason: string): void {
   const stack = [...jobContext(tx, jobId).children];
   while (stack.length > 0) {
     const id = stack.pop()!;
     const snapshot = tx.get('job', id);
-    stack.push(...(snapshot.context as JobContext).children);
+    stack.push(...snapshot.context.children);
     if (!isFinalJob(snapshot.value))
-      transitionJob(tx, env, id, { type: 'CANCEL', at: tx.now, reason }, { revoked: true });
+      transitionJob(tx, id, { type: 'CANCEL', at: tx.now, reason }, { revoked: true });
   }
 }
 
@@ -244,7 +223,7 @@ function settleWorkstreamJob(tx: Tx, workstreamId: string, jobId: string, status
     ]);
     return;
   }
-  const { jobIds } = ws.context as WorkstreamContext;
+  const { jobIds } = ws.context;
   if (jobIds.every((id) => tx.get('job', id).value === 'COMPLETED')) {
     tx.send([{ kind: 'workstream', id: workstreamId, event: { type: 'ALL_COMPLETED', at: tx.now } }]);
   }

@@ -1,35 +1,16 @@
 import type { ResourceConfig } from '../../contracts/resources.ts';
 import type { Store } from '../../store/store.ts';
 import { Ledger } from './ledger.ts';
+import { wakeEveryWaiter, type Waiters } from './parking.ts';
 import { QueueIndex } from './queue-index.ts';
 
-/** A claimer parked until a matching job is enqueued (long-poll). */
-export interface ClaimWaiter {
-  /** The worker whose claim waits (pausing, terminating or draining it wakes the claim). */
-  workerId: string;
-  capabilities: readonly string[];
-  wake: () => void;
-}
-
-/** An allocate request waiting (FIFO) for busy resources. */
-export interface ResourceWaiter {
-  jobId: string;
-  /** Names of the resources it waits for: newcomers may not take them first. */
-  resources: string[];
-  /** Jobs it waits for (the holders of what it asked), for deadlock detection. */
-  waitsFor: string[];
-  wake: () => void;
-}
-
 /** The in-memory work state of one workspace: queue, ledger, fencing counter, parked claimers and allocators. */
-export interface WorkspaceWork {
+export interface WorkspaceWork extends Waiters {
   readonly ws: string;
   readonly queue: QueueIndex;
   readonly ledger: Ledger;
   /** The last fencing token handed out (monotonic per workspace, persisted in meta). */
   fence: number;
-  readonly claimWaiters: ClaimWaiter[];
-  readonly resourceWaiters: ResourceWaiter[];
 }
 
 /** Loads each workspace's work state from the store on first use; dropped whole when memory is rebuilt. */
@@ -74,19 +55,13 @@ export class WorkRegistry {
   /** Wakes every parked claim and allocate for good: they answer at once and nobody parks from now on. */
   endWaits(): void {
     this.ending = true;
-    for (const work of this.byWs.values()) {
-      for (const w of work.claimWaiters.splice(0)) w.wake();
-      for (const w of work.resourceWaiters.splice(0)) w.wake();
-    }
+    for (const work of this.byWs.values()) wakeEveryWaiter(work);
   }
 
   /** Forgets memory (after a failed commit); parked callers are woken to retry against the reloaded state. */
   reset(): void {
     const all = [...this.byWs.values()];
     this.byWs.clear();
-    for (const work of all) {
-      for (const w of work.claimWaiters.splice(0)) w.wake();
-      for (const w of work.resourceWaiters.splice(0)) w.wake();
-    }
+    for (const work of all) wakeEveryWaiter(work);
   }
 }

@@ -34,7 +34,7 @@ export const jobCommands = [
       { method: 'POST', path: '/api/jobs/submit', status: 201, tag: 'jobs', input: body },
       { method: 'POST', path: '/api/v1/tasks', status: 201, tag: 'tasks', input: body },
     ],
-    apply: (tx, input, env) => submitJob(tx, env, input),
+    apply: (tx, input) => submitJob(tx, input),
   }),
   mutation({
     name: 'jobs.submitMany',
@@ -43,7 +43,7 @@ export const jobCommands = [
     output: JobBatchSchema,
     scopes: ['jobs:write'],
     errors: ['MAX_DEPTH_EXCEEDED', 'DEPENDENCY_CYCLE', ...REFUSABLE],
-    apply: (tx, input, env) => ({ jobs: input.jobs.map((job) => submitJob(tx, env, job)) }),
+    apply: (tx, input) => ({ jobs: input.jobs.map((job) => submitJob(tx, job)) }),
   }),
   query({
     name: 'jobs.list',
@@ -93,7 +93,7 @@ export const jobCommands = [
     errors: REFUSABLE,
     example: { reason: 'No longer needed.' },
     http: [{ method: 'POST', path: '/api/jobs/:id/cancel', tag: 'jobs', input: withId('jobId') }],
-    apply: (tx, input, env) => cancelJob(tx, env, input.jobId, input.reason),
+    apply: (tx, input) => cancelJob(tx, input.jobId, input.reason),
   }),
   mutation({
     name: 'jobs.update',
@@ -104,8 +104,8 @@ export const jobCommands = [
     errors: REFUSABLE,
     example: { priority: 'high', title: 'Add a login page (GitHub and Google)' },
     http: [{ method: 'PATCH', path: '/api/v1/tasks/:id', tag: 'tasks', input: withId('jobId') }],
-    apply: (tx, input, env) =>
-      updateJob(tx, env, input.jobId, {
+    apply: (tx, input) =>
+      updateJob(tx, input.jobId, {
         title: input.title,
         description: input.description,
         priority: input.priority,

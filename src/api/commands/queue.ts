@@ -11,7 +11,7 @@ import { releaseJob } from '../../actors/services/jobs.ts';
 import { claim, complete, fail } from '../../actors/services/queue.ts';
 import { heartbeat } from '../../actors/services/workers.ts';
 import { defineCommand, mutation, query, type CommandErrorCode } from '../command.ts';
-import { claimWithWait } from '../long-poll.ts';
+import { claimWithWait } from '../../actors/work/parking.ts';
 import { body, none, type HttpRoute } from '../route-input.ts';
 import { EXAMPLE_JOB_ID, EXAMPLE_WORKER_ID, Empty, REFUSABLE, WorkerRef } from './refs.ts';
 
@@ -33,7 +33,7 @@ export const heartbeatCommand = <N extends string>(
     errors: LEASED,
     example,
     http,
-    apply: (tx, input, env) => heartbeat(tx, env, input.workerId, input.leaseToken),
+    apply: (tx, input) => heartbeat(tx, input.workerId, input.leaseToken),
   });
 
 /** The queue service: release, claim, complete and fail jobs under a lease. */
@@ -47,7 +47,7 @@ export const queueCommands = [
     errors: REFUSABLE,
     example: { jobId: EXAMPLE_JOB_ID },
     http: [{ method: 'POST', path: '/api/v1/queue/enqueue', tag: 'queue', input: body }],
-    apply: (tx, input, env) => releaseJob(tx, env, input.jobId),
+    apply: (tx, input) => releaseJob(tx, input.jobId),
   }),
   defineCommand({
     name: 'queue.claim',
@@ -59,7 +59,7 @@ export const queueCommands = [
     errors: REFUSABLE,
     example: { workerId: EXAMPLE_WORKER_ID, waitMs: 5000 },
     http: [{ method: 'POST', path: '/api/v1/queue/claim', tag: 'queue', input: body }],
-    run: (ctx, input) => claimWithWait(ctx, input, (tx) => claim(tx, ctx.env, input.workerId)),
+    run: (ctx, input) => claimWithWait(ctx, input, (tx) => claim(tx, input.workerId)),
   }),
   mutation({
     name: 'queue.complete',
@@ -70,7 +70,7 @@ export const queueCommands = [
     errors: LEASED,
     example: { jobId: EXAMPLE_JOB_ID, leaseToken: '1', result: { pullRequest: 42 }, claimNext: false },
     http: [{ method: 'POST', path: '/api/v1/queue/complete', tag: 'queue', input: body }],
-    apply: (tx, input, env) => complete(tx, env, input),
+    apply: (tx, input) => complete(tx, input),
   }),
   mutation({
     name: 'queue.fail',
@@ -81,7 +81,7 @@ export const queueCommands = [
     errors: LEASED,
     example: { jobId: EXAMPLE_JOB_ID, leaseToken: '1', reason: 'The tests failed.', retryable: true },
     http: [{ method: 'POST', path: '/api/v1/queue/fail', tag: 'queue', input: body }],
-    apply: (tx, input, env) => fail(tx, env, input),
+    apply: (tx, input) => fail(tx, input),
   }),
   heartbeatCommand('queue.heartbeat'),
   query({
@@ -94,7 +94,7 @@ export const queueCommands = [
     run: async (ctx) => {
       await ctx.host.pipeline.settled();
       return {
-        depth: ctx.env.work.get(ctx.ws).queue.depthByPriority(),
+        depth: ctx.host.env.work.get(ctx.ws).queue.depthByPriority(),
         jobs: ctx.host.statusCounts(ctx.ws, 'job'),
       };
     },

@@ -23,12 +23,12 @@ export const Empty = z.object({});
 export const REFUSABLE: readonly CommandErrorCode[] = ['INVALID_STATE_TRANSITION'];
 
 /** The view of an actor, or NOT_FOUND. */
-export async function viewOrNotFound<T>(
+export async function viewOrNotFound<K extends EntityKind, T>(
   host: ActorHost,
   ws: string,
-  kind: EntityKind,
+  kind: K,
   id: string,
-  view: (s: Viewable) => T,
+  view: (s: Viewable<K>) => T,
 ): Promise<T> {
   const snapshot = await host.view(ws, kind, id);
   if (!snapshot) throw new OverseerError('NOT_FOUND', `No ${kind} ${id} in workspace ${ws}.`, { kind, id });

@@ -7,7 +7,7 @@ import {
 import { AllocateSchema, ReleaseSchema } from '../../contracts/resources.ts';
 import { allocate, release } from '../../actors/services/resources.ts';
 import { defineCommand, mutation, query } from '../command.ts';
-import { allocateWithWait } from '../long-poll.ts';
+import { allocateWithWait } from '../../actors/work/parking.ts';
 import { body, none } from '../route-input.ts';
 import { EXAMPLE_JOB_ID, Empty, REFUSABLE } from './refs.ts';
 
@@ -22,9 +22,9 @@ export const resourceCommands = [
     http: [{ method: 'GET', path: '/api/resources/quotas', tag: 'resources', input: none }],
     run: (ctx) =>
       Promise.resolve({
-        depth: ctx.env.settings.resources.depth,
-        workspace: ctx.env.settings.resources.workspace,
-        pools: ctx.env.settings.resources.pools,
+        depth: ctx.host.env.settings.resources.depth,
+        workspace: ctx.host.env.settings.resources.workspace,
+        pools: ctx.host.env.settings.resources.pools,
       }),
   }),
   defineCommand({
@@ -41,7 +41,7 @@ export const resourceCommands = [
       waitMs: 1000,
     },
     http: [{ method: 'POST', path: '/api/resources/allocate', tag: 'resources', input: body }],
-    run: (ctx, input) => allocateWithWait(ctx, input, (tx, mayWait) => allocate(tx, ctx.env, input, mayWait)),
+    run: (ctx, input) => allocateWithWait(ctx, input, (tx, mayWait) => allocate(tx, input, mayWait)),
   }),
   mutation({
     name: 'resources.release',
@@ -52,7 +52,7 @@ export const resourceCommands = [
     errors: REFUSABLE,
     example: { jobId: EXAMPLE_JOB_ID, resources: [{ name: 'gpu', count: 1 }] },
     http: [{ method: 'POST', path: '/api/resources/release', tag: 'resources', input: body }],
-    apply: (tx, input, env) => release(tx, env, input),
+    apply: (tx, input) => release(tx, input),
   }),
   query({
     name: 'resources.usage',
@@ -63,7 +63,7 @@ export const resourceCommands = [
     http: [{ method: 'GET', path: '/api/resources/usage', tag: 'resources', input: none }],
     run: async (ctx) => {
       await ctx.host.pipeline.settled();
-      return ctx.env.work.get(ctx.ws).ledger.usage();
+      return ctx.host.env.work.get(ctx.ws).ledger.usage();
     },
   }),
 ] as const;

@@ -13,7 +13,7 @@ export const sessionCommands = [
     output: SessionSchema,
     scopes: ['queue:work'],
     errors: REFUSABLE,
-    apply: (tx, input, env) => openSession(tx, env, input),
+    apply: (tx, input) => openSession(tx, input),
   }),
   query({
     name: 'sessions.get',
@@ -39,7 +39,7 @@ export const sessionCommands = [
     output: SessionSchema,
     scopes: ['queue:work'],
     errors: REFUSABLE,
-    apply: (tx, input, env) => idleSession(tx, env, input.sessionId),
+    apply: (tx, input) => idleSession(tx, input.sessionId),
   }),
   mutation({
     name: 'sessions.close',

@@ -15,7 +15,7 @@ export const supervisorCommands = [
     http: [{ method: 'GET', path: '/api/supervisor/metrics', tag: 'supervisor', input: none }],
     run: async (ctx) => {
       await ctx.host.pipeline.settled();
-      const work = ctx.env.work.get(ctx.ws);
+      const work = ctx.host.env.work.get(ctx.ws);
       return {
         workers: ctx.host.statusCounts(ctx.ws, 'worker'),
         jobs: ctx.host.statusCounts(ctx.ws, 'job'),

@@ -16,7 +16,7 @@ import {
 } from '../../actors/services/workers.ts';
 import { workerView } from '../../actors/views.ts';
 import { mutation, query } from '../command.ts';
-import { wakeClaimOf } from '../long-poll.ts';
+import { wakeClaimOf } from '../../actors/work/parking.ts';
 import { cachedRead } from '../read-cache.ts';
 import { body, idOnly, query as fromQuery, withId } from '../route-input.ts';
 import { heartbeatCommand } from './queue.ts';
@@ -32,7 +32,7 @@ export const workerCommands = [
     scopes: ['queue:work'],
     example: { name: 'agent-1', capabilities: ['typescript'], metadata: { host: 'box-1' } },
     http: [{ method: 'POST', path: '/api/v1/workers', status: 201, tag: 'workers', input: body }],
-    apply: (tx, input, env) => registerWorker(tx, env, input),
+    apply: (tx, input) => registerWorker(tx, input),
   }),
   query({
     name: 'workers.list',
@@ -81,7 +81,7 @@ export const workerCommands = [
         input: idOnly('workerId'),
       },
     ],
-    apply: (tx, input, env) => pauseWorker(tx, env, input.workerId),
+    apply: (tx, input) => pauseWorker(tx, input.workerId),
     afterCommit: (ctx, input) => wakeClaimOf(ctx, input.workerId),
   }),
   mutation({
@@ -99,7 +99,7 @@ export const workerCommands = [
         input: idOnly('workerId'),
       },
     ],
-    apply: (tx, input, env) => resumeWorker(tx, env, input.workerId),
+    apply: (tx, input) => resumeWorker(tx, input.workerId),
   }),
   mutation({
     name: 'workers.terminate',
@@ -117,7 +117,7 @@ export const workerCommands = [
         input: withId('workerId'),
       },
     ],
-    apply: (tx, input, env) => terminateWorker(tx, env, input.workerId, input.reason),
+    apply: (tx, input) => terminateWorker(tx, input.workerId, input.reason),
     afterCommit: (ctx, input) => wakeClaimOf(ctx, input.workerId),
   }),
   heartbeatCommand('workers.heartbeat', { leaseToken: '1' }, [
@@ -132,7 +132,7 @@ export const workerCommands = [
     errors: REFUSABLE,
     example: { reason: 'The agent exited with code 137.' },
     http: [{ method: 'POST', path: '/api/v1/workers/:id/crash', tag: 'workers', input: withId('workerId') }],
-    apply: (tx, input, env) => reportCrash(tx, env, input.workerId, input.reason),
+    apply: (tx, input) => reportCrash(tx, input.workerId, input.reason),
   }),
   mutation({
     name: 'workers.restart',
@@ -144,7 +144,7 @@ export const workerCommands = [
     http: [
       { method: 'POST', path: '/api/v1/workers/:id/restart', tag: 'workers', input: idOnly('workerId') },
     ],
-    apply: (tx, input, env) => restartWorker(tx, env, input.workerId),
+    apply: (tx, input) => restartWorker(tx, input.workerId),
   }),
   mutation({
     name: 'workers.deregister',
@@ -154,7 +154,7 @@ export const workerCommands = [
     scopes: ['queue:work'],
     errors: REFUSABLE,
     http: [{ method: 'DELETE', path: '/api/v1/workers/:id', tag: 'workers', input: idOnly('workerId') }],
-    apply: (tx, input, env) => deregisterWorker(tx, env, input.workerId),
+    apply: (tx, input) => deregisterWorker(tx, input.workerId),
     afterCommit: (ctx, input) => wakeClaimOf(ctx, input.workerId),
   }),
 ] as const;

@@ -57,7 +57,7 @@ export const workstreamCommands = [
         input: definitionInput,
       },
     ],
-    apply: (tx, input, env) => submitWorkstream(tx, env, input.definition, input.start),
+    apply: (tx, input) => submitWorkstream(tx, input.definition, input.start),
   }),
   query({
     name: 'workstreams.get',
@@ -102,7 +102,7 @@ export const workstreamCommands = [
         input: idOnly('workstreamId'),
       },
     ],
-    apply: (tx, input, env) => startWorkstream(tx, env, input.workstreamId),
+    apply: (tx, input) => startWorkstream(tx, input.workstreamId),
   }),
   mutation({
     name: 'workstreams.cancel',
@@ -120,6 +120,6 @@ export const workstreamCommands = [
         input: withId('workstreamId'),
       },
     ],
-    apply: (tx, input, env) => cancelWorkstream(tx, env, input.workstreamId, input.reason),
+    apply: (tx, input) => cancelWorkstream(tx, input.workstreamId, input.reason),
   }),
 ] as const;
