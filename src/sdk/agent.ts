@@ -163,13 +163,14 @@ export class Agent {
   }
 
   /** Reports the job failed: retried after a backoff while its retries last, unless `retryable: false`. */
-  fail(
+  async fail(
     jobId: string,
     leaseToken: string,
     input: { reason: string; retryable?: boolean },
     options: CallOptions = {},
-  ): Promise<Job> {
-    return this.mutate('queue.fail', { jobId, leaseToken, ...input }, options) as Promise<Job>;
+  ): Promise<{ job: Job }> {
+    const answer = (await this.mutate('queue.fail', { jobId, leaseToken, ...input }, options)) as CompleteAnswer;
+    return { job: answer.job };
   }
 
   /** Submits a job, e.g. a child of the job at hand (`parentJobId`); scope `jobs:write`. */

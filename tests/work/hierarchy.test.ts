@@ -102,7 +102,7 @@ describe('hierarchy', () => {
     });
     const w = await claimAs(ws, 'w');
     expect(w.job.id).toBe(child.id);
-    expect((await ws.queue.fail({ jobId: child.id, leaseToken: w.token, reason: 'boom' })).status).toBe(
+    expect((await ws.queue.fail({ jobId: child.id, leaseToken: w.token, reason: 'boom' })).job.status).toBe(
       'FAILED',
     );
     expect((await ws.jobs.get(root.id)).status).toBe('FAILED');

@@ -708,10 +708,10 @@ class Fail extends Cmd {
       predicted,
       outcome,
     );
-    if (outcome.ok && outcome.value.status !== expectStatus)
+    if (outcome.ok && outcome.value.job.status !== expectStatus)
       m.flag(
         'fail-status',
-        `fail of ${lease.jobId} answered ${outcome.value.status}, expected ${expectStatus}`,
+        `fail of ${lease.jobId} answered ${outcome.value.job.status}, expected ${expectStatus}`,
       );
     await r.settle();
     await sync(m, r);
@@ -1341,7 +1341,7 @@ describe('reproductions of what the model found', () => {
             reason: 'x',
             retryable: false,
           });
-          expect(failed.status).toBe('FAILED');
+          expect(failed.job.status).toBe('FAILED');
         }
         // The parent gives up its locks, so the subtree that worked under them is canceled with it.
         expect((await ws.jobs.get(child.id)).status).toBe('CANCELED');
@@ -1434,7 +1434,7 @@ describe('reproductions of what the model found', () => {
             reason: 'x',
             retryable: false,
           })
-        ).status,
+        ).job.status,
       ).toBe('FAILED');
       expect((await ws.jobs.get(parent.id)).status).toBe('FAILED');
       // Its sibling was canceled with the parent; its lease is gone, not left lapsed forever.

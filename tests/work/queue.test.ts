@@ -222,7 +222,7 @@ describe('queue and claims', () => {
         reason: `boom ${attempt}`,
       });
       if (attempt < 2) {
-        expect(after.status).toBe('RETRY_WAIT');
+        expect(after).toEqual({ job: expect.objectContaining({ status: 'RETRY_WAIT' }) });
         expect(await ws.queue.claim({ workerId: w.id })).toEqual({ job: null });
         clock.increment(2 ** attempt * 1000); // the backoff is at most base·2^(n−1)
         await settle(t);
@@ -247,7 +247,7 @@ describe('queue and claims', () => {
           reason: 'bad input',
           retryable: false,
         })
-      ).status,
+      ).job.status,
     ).toBe('FAILED');
   });
 

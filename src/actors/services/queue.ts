@@ -135,7 +135,7 @@ export function complete(
 export function fail(
   tx: Tx,
   input: { jobId: string; leaseToken: string; reason: string; retryable: boolean },
-): Job {
+): { job: Job } {
   requireLease(tx, input.jobId, input.leaseToken);
   transitionJob(tx, input.jobId, {
     type: 'FAIL',
@@ -143,7 +143,7 @@ export function fail(
     reason: input.reason,
     retryable: input.retryable,
   });
-  return jobView(tx.get('job', input.jobId));
+  return { job: jobView(tx.get('job', input.jobId)) };
 }
 
 /** Extends a live lease; answers the new expiry. */

@@ -76,7 +76,7 @@ export const queueCommands = [
     name: 'queue.fail',
     summary: 'Report a job failed (retried with backoff when retryable).',
     input: FailSchema,
-    output: JobSchema,
+    output: CompleteAnswerSchema,
     scopes: ['queue:work'],
     errors: LEASED,
     example: { jobId: EXAMPLE_JOB_ID, leaseToken: '1', reason: 'The tests failed.', retryable: true },
