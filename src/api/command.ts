@@ -30,6 +30,7 @@ export const COMMAND_ERROR_CODES = [
   'LEASE_LOST',
   'DEADLOCK_DETECTED',
   'QUOTA_EXCEEDED',
+  'ALREADY_EXISTS',
 ] as const satisfies readonly ErrorCode[];
 
 /** An error code a command names itself (see {@link COMMAND_ERROR_CODES}). */

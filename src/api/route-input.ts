@@ -1,6 +1,8 @@
 // How an HTTP route builds its command's input from a request: data of each command's definition, so the route
 // lives next to the command (the http layer turns it into a Fastify route and an OpenAPI operation).
 
+import { OverseerError } from '../core/errors.ts';
+
 /** What a route reads its command's input from. */
 export interface RouteRequest {
   params: Record<string, string>;
@@ -21,11 +23,14 @@ export interface HttpRoute {
   input: (req: RouteRequest) => unknown;
 }
 
-/** The body as the input (an object, else `{}`). */
-export const body = (req: RouteRequest): Record<string, unknown> =>
-  req.body && typeof req.body === 'object' && !Array.isArray(req.body)
-    ? (req.body as Record<string, unknown>)
-    : {};
+/** The body as the input: no body is `{}`; a body that is not a JSON object (an array, a string) is refused. */
+export const body = (req: RouteRequest): Record<string, unknown> => {
+  if (req.body === undefined || req.body === null) return {};
+  if (typeof req.body === 'object' && !Array.isArray(req.body)) return req.body as Record<string, unknown>;
+  throw new OverseerError('VALIDATION_FAILED', 'Invalid (root): the body must be a JSON object.', {
+    issues: [{ path: '', message: 'the body must be a JSON object' }],
+  });
+};
 
 /** Query parameters without the admin's workspace selector. */
 export const query = (req: RouteRequest): Record<string, unknown> => {

@@ -80,6 +80,7 @@ export interface WorkspaceClient {
       definition: In<'workstreams.submit'>['definition'],
       options?: CommandOptions & { start?: boolean },
     ): Promise<Out<'workstreams.submit'>>;
+    list(query?: In<'workstreams.list'>): Promise<Out<'workstreams.list'>>;
     get(workstreamId: string): Promise<Out<'workstreams.get'>>;
     plan(workstreamId: string): Promise<Out<'workstreams.plan'>>;
     start(workstreamId: string, options?: CommandOptions): Promise<Out<'workstreams.start'>>;
@@ -150,6 +151,7 @@ export function createWorkspaceClient(
           { definition, ...(options?.start !== undefined ? { start: options.start } : {}) },
           options,
         ),
+      list: (query) => call('workstreams.list', query ?? {}),
       get: (workstreamId) => call('workstreams.get', { workstreamId }),
       plan: (workstreamId) => call('workstreams.plan', { workstreamId }),
       start: (workstreamId, options) => call('workstreams.start', { workstreamId }, options),

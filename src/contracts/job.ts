@@ -117,8 +117,12 @@ export const JobListSchema = z
     status: JobStatusSchema.optional(),
     priority: PrioritySchema.optional(),
     parentJobId: IdSchema.optional(),
+    workstreamId: IdSchema.optional(),
+    type: JobTypeSchema.optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     cursor: IdSchema.optional(),
   })
+  // An unknown filter is refused rather than silently ignored (it would list every job).
+  .strict()
   .meta({ id: 'JobListQuery' });
 export type JobListQuery = z.input<typeof JobListSchema>;

@@ -35,5 +35,6 @@ export const EventListSchema = z
     afterSeq: z.coerce.number().int().min(0).default(0),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
+  .strict()
   .meta({ id: 'EventListQuery' });
 export type EventListQuery = z.input<typeof EventListSchema>;

@@ -60,6 +60,7 @@ export const WorkerListSchema = z
     limit: z.coerce.number().int().min(1).max(500).default(50),
     cursor: IdSchema.optional(),
   })
+  .strict()
   .meta({ id: 'WorkerListQuery' });
 export type WorkerListQuery = z.input<typeof WorkerListSchema>;
 

@@ -34,6 +34,25 @@ export const WorkstreamSchema = z
   .meta({ id: 'Workstream' });
 export type Workstream = z.infer<typeof WorkstreamSchema>;
 
+/** Filters of `workstreams.list`. */
+export const WorkstreamListSchema = z
+  .object({
+    status: WorkstreamStatusSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().min(1).max(128).optional(),
+  })
+  .strict()
+  .meta({ id: 'WorkstreamListQuery' });
+export type WorkstreamListQuery = z.input<typeof WorkstreamListSchema>;
+
+/** A page of workstreams. */
+export const WorkstreamPageSchema = z
+  .object({ workstreams: z.array(WorkstreamSchema), nextCursor: z.string().nullable() })
+  .meta({
+    id: 'WorkstreamPage',
+    description: 'A page of workstreams; pass `nextCursor` as `cursor` for the next one.',
+  });
+
 /** The plan of a workstream: topological order, parallel stages, and the critical path with its estimate. */
 export const WorkstreamPlanSchema = z
   .object({

@@ -34,6 +34,11 @@ export const ErrorCodes = {
     retryable: false,
     message: 'The lease is no longer held by this caller; claim again.',
   },
+  ALREADY_EXISTS: {
+    status: 409,
+    retryable: false,
+    message: 'An object with this name exists already; use another name, or replay with the same idempotency key.',
+  },
   DEADLOCK_DETECTED: {
     status: 409,
     retryable: false,

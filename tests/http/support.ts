@@ -419,6 +419,7 @@ export const fixtures: Record<string, Fixture> = {
   'POST /api/v1/workstreams': {
     prepare: () => Promise.resolve({ request: { body: definition(), query: { start: 'false' } } }),
   },
+  'GET /api/v1/workstreams': none,
   'GET /api/v1/workstreams/:id': onWorkstream(true),
   'GET /api/v1/workstreams/:id/plan': onWorkstream(true),
   'POST /api/v1/workstreams/:id/start': onWorkstream(false),

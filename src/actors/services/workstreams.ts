@@ -47,7 +47,16 @@ export function submitWorkstream(tx: Tx, definition: WorkstreamDefinition, start
       });
     throw err;
   }
+  const ids = tx.env.work.get(tx.ws).workstreamIds;
+  const existing = ids.get(definition.workstream_id);
+  if (existing !== undefined)
+    throw new OverseerError(
+      'ALREADY_EXISTS',
+      `A workstream ${definition.workstream_id} exists already (${existing}); submit it under another workstream_id.`,
+      { workstreamId: existing, definitionId: definition.workstream_id },
+    );
   const id = tx.mint('wst');
+  tx.onRevert(ids.add(definition.workstream_id, id));
   tx.create(
     'workstream',
     id,

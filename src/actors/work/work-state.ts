@@ -3,6 +3,7 @@ import type { Store } from '../../store/store.ts';
 import { Ledger } from './ledger.ts';
 import { wakeEveryWaiter, type Waiters } from './parking.ts';
 import { QueueIndex } from './queue-index.ts';
+import { WorkstreamIds } from './workstream-ids.ts';
 
 /** The in-memory work state of one workspace: queue, ledger, fencing counter, parked claimers and allocators. */
 export interface WorkspaceWork extends Waiters {
@@ -11,6 +12,8 @@ export interface WorkspaceWork extends Waiters {
   readonly ledger: Ledger;
   /** The last fencing token handed out (monotonic per workspace, persisted in meta). */
   fence: number;
+  /** Workstreams by their definition's `workstream_id`. */
+  readonly workstreamIds: WorkstreamIds;
 }
 
 /** Loads each workspace's work state from the store on first use; dropped whole when memory is rebuilt. */
@@ -34,6 +37,7 @@ export class WorkRegistry {
         queue: QueueIndex.open(this.store, ws),
         ledger: Ledger.load(this.store, ws, this.config),
         fence: (this.store.get('meta', ['fence', ws]) as number | undefined) ?? 0,
+        workstreamIds: new WorkstreamIds(this.store, ws),
         claimWaiters: [],
         resourceWaiters: [],
       };

@@ -65,7 +65,9 @@ export const jobCommands = [
             return (
               (!input.status || job.status === input.status) &&
               (!input.priority || job.priority === input.priority) &&
-              (!input.parentJobId || job.parentJobId === input.parentJobId)
+              (!input.parentJobId || job.parentJobId === input.parentJobId) &&
+              (!input.workstreamId || job.workstreamId === input.workstreamId) &&
+              (!input.type || job.type === input.type)
             );
           },
         });

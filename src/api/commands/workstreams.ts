@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { WorkstreamDefinitionSchema } from '../../contracts/task-definition.ts';
-import { WorkstreamPlanSchema, WorkstreamSchema } from '../../contracts/workstream.ts';
+import {
+  WorkstreamListSchema,
+  WorkstreamPageSchema,
+  WorkstreamPlanSchema,
+  WorkstreamSchema,
+} from '../../contracts/workstream.ts';
 import {
   cancelWorkstream,
   planOf,
@@ -9,7 +14,8 @@ import {
   workstreamView,
 } from '../../actors/services/workstreams.ts';
 import { mutation, query } from '../command.ts';
-import { idOnly, withId, type RouteRequest } from '../route-input.ts';
+import { query as fromQuery, idOnly, withId, type RouteRequest } from '../route-input.ts';
+import { cachedRead } from '../read-cache.ts';
 import { Reason, REFUSABLE, viewOrNotFound, WorkstreamRef } from './refs.ts';
 
 /** The body is the definition; `?start=false` keeps its jobs SUBMITTED. */
@@ -26,7 +32,7 @@ export const workstreamCommands = [
     input: z.object({ definition: WorkstreamDefinitionSchema, start: z.boolean().default(true) }),
     output: WorkstreamSchema,
     scopes: ['jobs:write'],
-    errors: ['DEPENDENCY_CYCLE'],
+    errors: ['DEPENDENCY_CYCLE', 'ALREADY_EXISTS'],
     example: {
       schema_version: '2.0.0',
       workstream_id: 'auth-revamp',
@@ -58,6 +64,23 @@ export const workstreamCommands = [
       },
     ],
     apply: (tx, input) => submitWorkstream(tx, input.definition, input.start),
+  }),
+  query({
+    name: 'workstreams.list',
+    summary: 'List workstreams in creation order, filtered by status.',
+    input: WorkstreamListSchema,
+    output: WorkstreamPageSchema,
+    scopes: ['jobs:read'],
+    http: [{ method: 'GET', path: '/api/v1/workstreams', tag: 'workstreams', input: fromQuery }],
+    run: (ctx, input) =>
+      cachedRead(ctx, input.cursor === undefined, `workstreams.list ${JSON.stringify(input)}`, async () => {
+        const page = await ctx.host.list(ctx.ws, 'workstream', {
+          cursor: input.cursor,
+          limit: input.limit,
+          filter: (s) => !input.status || s.value === input.status,
+        });
+        return { workstreams: page.items.map(workstreamView), nextCursor: page.nextCursor };
+      }),
   }),
   query({
     name: 'workstreams.get',
