@@ -7,6 +7,24 @@ export type { RouteRequest };
 /** One HTTP route: an adapter from a request to one command of the command table (DESIGN §2). */
 export interface Route extends HttpRoute {
   command: string;
+  /**
+   * The query parameters the route reads besides what its command's schema checks: null when the query is the
+   * command's input (its schema refuses unknown fields), else the names it takes; any other name is refused.
+   */
+  query: readonly string[] | null;
+}
+
+const PROBE = '__probe__';
+const EMPTY = { params: { id: PROBE }, query: {}, body: {} };
+
+/** The query parameters a route reads (see {@link Route.query}), found by calling its input builder. */
+function queryOf(route: HttpRoute, command: AnyCommandDef): readonly string[] | null {
+  const input = (q: Record<string, unknown>) =>
+    route.input({ ...EMPTY, query: q }) as Record<string, unknown>;
+  if (input({ [PROBE]: PROBE })[PROBE] === PROBE) return null;
+  const fields = 'shape' in command.input ? Object.keys(command.input.shape as object) : [];
+  const bare = JSON.stringify(input({}));
+  return ['workspaceId', ...fields.filter((f) => JSON.stringify(input({ [f]: 'false' })) !== bare)];
 }
 
 /** The route tags in the order the document lists them, with their descriptions. */
@@ -28,7 +46,9 @@ export const ROUTE_TAGS: Readonly<Record<string, string>> = {
  */
 export function routesOf(table: readonly AnyCommandDef[]): Route[] {
   const order = Object.keys(ROUTE_TAGS);
-  const all = table.flatMap((c) => c.http.map((r): Route => ({ ...r, command: c.name })));
+  const all = table.flatMap((c) =>
+    c.http.map((r): Route => ({ ...r, command: c.name, query: queryOf(r, c) })),
+  );
   for (const r of all)
     if (!order.includes(r.tag)) throw new Error(`route ${r.method} ${r.path} has an unknown tag ${r.tag}`);
   return all.sort((a, b) => order.indexOf(a.tag) - order.indexOf(b.tag));

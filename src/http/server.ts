@@ -178,6 +178,7 @@ export function buildHttpServer(
     const { principal, token } = await authenticate(req);
     const query = (req.query ?? {}) as Record<string, unknown>;
     const requested = typeof query['workspaceId'] === 'string' ? query['workspaceId'] : undefined;
+    if (route.query) refuseUnknownQuery(query, route.query);
     const input = route.input({ params: req.params as Record<string, string>, query, body: req.body });
     const key = req.headers['idempotency-key'];
     const answer = await options.caller.call(principal, route.command, input, {
@@ -218,4 +219,20 @@ export function buildHttpServer(
     return reply.type(type).header('cache-control', 'public, max-age=86400').send(docsAsset(asset));
   });
   return app;
+}
+
+/** VALIDATION_FAILED naming every query parameter a route does not read (a mistyped filter must not be ignored). */
+function refuseUnknownQuery(query: Record<string, unknown>, known: readonly string[]): void {
+  const unknown = Object.keys(query).filter((k) => !known.includes(k));
+  if (unknown.length === 0) return;
+  throw new OverseerError(
+    'VALIDATION_FAILED',
+    `Unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; this route takes ${known.join(', ')}.`,
+    {
+      issues: unknown.map((k) => ({
+        path: k,
+        message: `unknown query parameter; this route takes ${known.join(', ')}`,
+      })),
+    },
+  );
 }

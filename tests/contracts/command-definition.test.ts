@@ -245,6 +245,7 @@ describe('golden: the NATS endpoints of the runtime', () => {
         'workers.terminate',
         'workstreams.cancel',
         'workstreams.get',
+        'workstreams.list',
         'workstreams.plan',
         'workstreams.start',
         'workstreams.submit',

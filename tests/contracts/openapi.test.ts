@@ -136,6 +136,8 @@ describe('the OpenAPI document', () => {
       'status',
       'priority',
       'parentJobId',
+      'workstreamId',
+      'type',
       'limit',
       'cursor',
       'workspaceId',
@@ -143,6 +145,7 @@ describe('the OpenAPI document', () => {
     expect(params('/api/v1/tasks')).toEqual(params('/api/jobs'));
     expect(params('/api/supervisor/workers')).toEqual(['status', 'limit', 'cursor', 'workspaceId']);
     expect(params('/api/v1/events')).toEqual(['afterSeq', 'limit', 'workspaceId']);
+    expect(params('/api/v1/workstreams')).toEqual(['status', 'limit', 'cursor', 'workspaceId']);
     expect(params('/api/jobs/{id}')).toEqual(['workspaceId']);
     for (const route of routes.filter((r) => r.method === 'GET'))
       expect(opOf(route).requestBody, key(route)).toBeUndefined();
@@ -302,6 +305,7 @@ describe('the answers match their documented schemas', () => {
       start: false,
     });
     await run('workstreams.get', { workstreamId: ws.id });
+    await run('workstreams.list', {});
     await run('workstreams.plan', { workstreamId: ws.id });
     await run('workstreams.start', { workstreamId: ws.id });
     await run('workstreams.cancel', { workstreamId: ws.id });

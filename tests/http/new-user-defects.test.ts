@@ -51,6 +51,29 @@ describe('a new user over HTTP', () => {
       expect((await get(url)).json.error.code, url).toBe('VALIDATION_FAILED');
   });
 
+  it('refuses a query parameter on a route that reads none, and keeps the ones routes read', async () => {
+    const job = (await post('/api/jobs', { title: 'one' })).json;
+    const stray = await get(`/api/jobs/${job.id}?verbose=true`);
+    expect(stray.status).toBe(400);
+    expect(stray.json.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { issues: [{ path: 'verbose' }] },
+    });
+    expect((await post('/api/jobs?dryRun=1', { title: 'not made' })).status).toBe(400);
+    expect((await get('/api/jobs')).json.jobs.some((j: { title: string }) => j.title === 'not made')).toBe(
+      false,
+    );
+    expect((await get(`/api/jobs/${job.id}`)).status).toBe(200);
+    expect((await post('/api/v1/workstreams?start=false', definition())).json.status).toBe('READY');
+    const admin = await mint({ ws: 'other', scopes: ['admin'] });
+    const asAdmin = await call(s.app, {
+      method: 'GET',
+      url: `/api/jobs/${job.id}?workspaceId=${ws}`,
+      token: admin,
+    });
+    expect(asAdmin.status).toBe(200);
+  });
+
   it('lists workstreams, filtered by status', async () => {
     const other = freshWs('wst-list');
     const own = await mint({ ws: other, scopes: ['jobs:read', 'jobs:write'] });

@@ -56,7 +56,7 @@ describe('coverage of the route table', () => {
     const keys = routes.map(routeKey);
     expect(new Set(keys).size).toBe(routes.length);
     expect(Object.keys(fixtures).sort()).toEqual([...keys].sort());
-    expect(routes.length).toBe(38);
+    expect(routes.length).toBe(39);
   });
 
   it('maps every route to a command with scopes (but whoami, open to any valid token), none admin-only', () => {
@@ -200,7 +200,7 @@ describe('workspace isolation: 404 for an object of another workspace', () => {
     const wst = await ca.workstreams.submit(definition());
     const ids = [r.jobId, r.workerId, held.id, wst.id, a];
     const tokenB = await mint({ ws: b, scopes: NON_ADMIN_SCOPES });
-    expect(listing.length).toBe(10);
+    expect(listing.length).toBe(11);
     for (const route of listing) {
       const res = await call(s.app, { method: 'GET', url: route.path, token: tokenB });
       expect(res.status, `${routeKey(route)} ${res.text}`).toBe(200);

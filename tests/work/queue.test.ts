@@ -228,7 +228,7 @@ describe('queue and claims', () => {
         await settle(t);
         expect((await ws.jobs.get(job.id)).status).toBe('QUEUED');
       } else {
-        expect(after).toMatchObject({ status: 'FAILED', lastError: 'boom 2', retryCount: 2 });
+        expect(after.job).toMatchObject({ status: 'FAILED', lastError: 'boom 2', retryCount: 2 });
       }
     }
   });
