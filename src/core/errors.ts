@@ -37,7 +37,8 @@ export const ErrorCodes = {
   ALREADY_EXISTS: {
     status: 409,
     retryable: false,
-    message: 'An object with this name exists already; use another name, or replay with the same idempotency key.',
+    message:
+      'An object with this name exists already; use another name, or replay with the same idempotency key.',
   },
   DEADLOCK_DETECTED: {
     status: 409,

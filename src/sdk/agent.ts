@@ -169,7 +169,11 @@ export class Agent {
     input: { reason: string; retryable?: boolean },
     options: CallOptions = {},
   ): Promise<{ job: Job }> {
-    const answer = (await this.mutate('queue.fail', { jobId, leaseToken, ...input }, options)) as CompleteAnswer;
+    const answer = (await this.mutate(
+      'queue.fail',
+      { jobId, leaseToken, ...input },
+      options,
+    )) as CompleteAnswer;
     return { job: answer.job };
   }
 
