@@ -99,8 +99,15 @@ const typedCalls = {
   message: 'No call<T>(…): the command table types each call (see api/typed-call.ts).',
 };
 
+/**
+ * Folders a layer may import types from but never values (types are erased at run time): the SDK's calls are typed
+ * by the command table, while the SDK still runs with nothing of the server's.
+ */
+const typesFrom = { sdk: ['api'] };
+
 function boundary(layer) {
-  const banned = layers.filter((l) => l !== layer && !allowed[layer].includes(l));
+  const typeOnly = typesFrom[layer] ?? [];
+  const banned = layers.filter((l) => l !== layer && !allowed[layer].includes(l) && !typeOnly.includes(l));
   const patterns = banned.map((l) => ({
     group: [`**/${l}/*`, `../${l}/*`, `../../${l}/*`],
     message: `${layer}/ may not import ${l}/ (DESIGN §2).`,
@@ -119,6 +126,17 @@ function boundary(layer) {
     });
   patterns.push(...packageBans(layer));
   const rules = { 'no-restricted-imports': ['error', { patterns }] };
+  if (typeOnly.length > 0)
+    rules['@typescript-eslint/no-restricted-imports'] = [
+      'error',
+      {
+        patterns: typeOnly.map((l) => ({
+          group: [`**/${l}/*`, `../${l}/*`, `../../${l}/*`],
+          allowTypeImports: true,
+          message: `${layer}/ may import only types from ${l}/ (DESIGN §2).`,
+        })),
+      },
+    ];
   if (pure) rules['no-restricted-globals'] = ['error', ...pureGlobals];
   const syntax = [
     ...(pure ? pureSyntax : []),

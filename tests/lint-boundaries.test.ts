@@ -160,6 +160,21 @@ describe('ESLint enforces the layers and the determinism bans', () => {
     ]);
   });
 
+  it('lets sdk/ import types, never values, from api/ (its calls are typed by the command table)', async () => {
+    expect(
+      await lint(
+        'src/sdk/x.ts',
+        "import type { CommandName } from '../api/commands.ts';\nexport type N = CommandName;\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await lint(
+        'src/sdk/x.ts',
+        "import { commands } from '../api/commands.ts';\nexport const c = commands;\n",
+      ),
+    ).toEqual(['@typescript-eslint/no-restricted-imports']);
+  });
+
   it('allows what the layers permit', async () => {
     expect(
       await lint(

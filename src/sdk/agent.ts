@@ -4,13 +4,14 @@ import { WorkspaceIdSchema } from '../contracts/common.ts';
 import type { Job, JobSubmitInput } from '../contracts/job.ts';
 import { MAX_WAIT_MS } from '../contracts/queue.ts';
 import type { Worker, WorkerRegisterInput } from '../contracts/worker.ts';
-import type { ClaimAnswer, CompleteAnswer, EventPage, HeartbeatAnswer } from '../contracts/answers.ts';
+import type { ClaimAnswer, HeartbeatAnswer } from '../contracts/answers.ts';
 import { eventStream, type EventStream, type EventStreamOptions } from './events.ts';
 import { HttpTransport } from './http-transport.ts';
 import { NatsTransport } from './nats-transport.ts';
 import { DEFAULT_RETRY, withRetry, type RetryInfo, type RetryPolicy } from './retry.ts';
 import type { Transport } from './transport.ts';
 import { subjects } from '../transport/subjects.ts';
+import type { CommandInput, CommandName, CommandOutput } from '../api/commands.ts';
 
 /** What every connection names. */
 interface CommonOptions {
@@ -110,7 +111,7 @@ export class Agent {
 
   /** Registers the worker this agent acts as (scope `queue:work`). */
   async register(input: WorkerRegisterInput, options: CallOptions = {}): Promise<Worker> {
-    this.current = (await this.mutate('workers.register', { ...input }, options)) as Worker;
+    this.current = await this.mutate('workers.register', { ...input }, options);
     return this.current;
   }
 
@@ -128,7 +129,7 @@ export class Agent {
       let claim: Claim | null;
       try {
         const answer = await this.mutate('queue.claim', { workerId, waitMs }, first ? options : {}, waitMs);
-        claim = toClaim(answer as ClaimWire);
+        claim = toClaim(answer);
       } catch (err) {
         if (err instanceof OverseerError && err.code === 'INVALID_STATE_TRANSITION')
           if (DIRECTED_STATES.includes(err.details['state'])) return null;
@@ -141,7 +142,7 @@ export class Agent {
   /** Keeps the worker alive and, with a lease token, extends that lease; answers the supervisor's directive. */
   async heartbeat(leaseToken?: string, options: CallOptions = {}): Promise<HeartbeatAnswer> {
     const input = { workerId: this.workerId(), ...(leaseToken === undefined ? {} : { leaseToken }) };
-    return (await this.mutate('workers.heartbeat', input, options)) as HeartbeatAnswer;
+    return this.mutate('workers.heartbeat', input, options);
   }
 
   /**
@@ -154,11 +155,7 @@ export class Agent {
     input: { result?: unknown; claimNext?: boolean } = {},
     options: CallOptions = {},
   ): Promise<{ job: Job; next?: Claim | null }> {
-    const answer = (await this.mutate(
-      'queue.complete',
-      { jobId, leaseToken, ...input },
-      options,
-    )) as CompleteAnswer;
+    const answer = await this.mutate('queue.complete', { jobId, leaseToken, ...input }, options);
     return answer.next === undefined ? { job: answer.job } : { job: answer.job, next: toClaim(answer.next) };
   }
 
@@ -169,26 +166,18 @@ export class Agent {
     input: { reason: string; retryable?: boolean },
     options: CallOptions = {},
   ): Promise<{ job: Job }> {
-    const answer = (await this.mutate(
-      'queue.fail',
-      { jobId, leaseToken, ...input },
-      options,
-    )) as CompleteAnswer;
+    const answer = await this.mutate('queue.fail', { jobId, leaseToken, ...input }, options);
     return { job: answer.job };
   }
 
   /** Submits a job, e.g. a child of the job at hand (`parentJobId`); scope `jobs:write`. */
   submit(input: JobSubmitInput, options: CallOptions = {}): Promise<Job> {
-    return this.mutate('jobs.submit', { ...input }, options) as Promise<Job>;
+    return this.mutate('jobs.submit', { ...input }, options);
   }
 
   /** Drains the worker: it completes once it holds no job (then heartbeats answer `terminate`). */
   async deregister(options: CallOptions = {}): Promise<Worker> {
-    this.current = (await this.mutate(
-      'workers.deregister',
-      { workerId: this.workerId() },
-      options,
-    )) as Worker;
+    this.current = await this.mutate('workers.deregister', { workerId: this.workerId() }, options);
     return this.current;
   }
 
@@ -203,7 +192,7 @@ export class Agent {
   events(options: EventStreamOptions = {}): EventStream {
     const stream = eventStream(
       {
-        list: async (afterSeq, limit) => (await this.query('events.list', { afterSeq, limit })) as EventPage,
+        list: (afterSeq, limit) => this.query('events.list', { afterSeq, limit }),
         subscribe: (onRecord) => this.transport.subscribe(onRecord),
       },
       {
@@ -231,23 +220,24 @@ export class Agent {
   }
 
   /** A state change: one idempotency key for every try. */
-  private mutate(
-    command: string,
-    input: Record<string, unknown>,
+  private mutate<N extends CommandName>(
+    command: N,
+    input: CommandInput<N>,
     options: CallOptions,
     waitMs = 0,
-  ): Promise<unknown> {
+  ): Promise<CommandOutput<N>> {
     const idempotencyKey = options.idempotencyKey ?? randomUUID();
-    return this.send(command, input, idempotencyKey, waitMs);
+    return this.send(command, input, idempotencyKey, waitMs) as Promise<CommandOutput<N>>;
   }
 
-  private query(command: string, input: Record<string, unknown>): Promise<unknown> {
-    return this.send(command, input, undefined, 0);
+  private query<N extends CommandName>(command: N, input: CommandInput<N>): Promise<CommandOutput<N>> {
+    return this.send(command, input, undefined, 0) as Promise<CommandOutput<N>>;
   }
 
+  /** Sends a command with retries. Its answer is what the command's output schema describes (mutate, query). */
   private send(
-    command: string,
-    input: Record<string, unknown>,
+    command: CommandName,
+    input: unknown,
     idempotencyKey: string | undefined,
     waitMs: number,
   ): Promise<unknown> {
@@ -257,7 +247,10 @@ export class Agent {
       () =>
         this.closed
           ? Promise.reject(closedError(command))
-          : this.transport.call(command, input, { idempotencyKey, timeoutMs: this.timeoutMs + waitMs }),
+          : this.transport.call(command, input as Record<string, unknown>, {
+              idempotencyKey,
+              timeoutMs: this.timeoutMs + waitMs,
+            }),
       this.policy,
       { onRetry: this.options.onRetry, stopped: () => this.closed },
     );
