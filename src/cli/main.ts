@@ -12,8 +12,9 @@ Commands:
             --nats nats://127.0.0.1:4222   also serve every command over NATS (a data node)
             --gateway --nats URL           HTTP only, no local state: forward every command over NATS
   start     The same as serve.
-  token create --workspace ID --scopes a,b --ttl 1h [--sub NAME]
+  token create --workspace ID (--role viewer|operator|admin|runner|agent | --scopes a,b) --ttl 1h [--sub NAME]
             Print an API token (reads OVERSEER_JWT_SECRET or <dataDir>/jwt-secret; never opens the store).
+            A role is an exact set of scopes (docs/http.md); --scopes adds to it.
   nats-config --workspace ID | --data-node | --gateway [--user NAME] [--password PASS] [--entry]
             Print a nats-server authorization block fencing one NATS user: a workspace's clients
             (inboxPrefix _INBOX_<ID>), the data node, or a gateway. The password is generated unless given;

@@ -9,10 +9,45 @@ export const Scope = {
   SUPERVISOR_WRITE: 'supervisor:write',
   RESOURCES_READ: 'resources:read',
   RESOURCES_WRITE: 'resources:write',
+  /** Register workers (and, with agent identity, mint their credentials). */
+  WORKERS_REGISTER: 'workers:register',
+  /** Answer an agent's question (human oversight). */
+  CHAT_ANSWER: 'chat:answer',
+  /** Decide approvals and a workflow's last review round (human oversight). */
+  APPROVALS_DECIDE: 'approvals:decide',
+  /** Read the tool audit. */
+  AUDIT_READ: 'audit:read',
+  /** Register and version workflows. */
+  WORKFLOWS_ADMIN: 'workflows:admin',
+  /** Send verified evidence for a workflow gate (the trusted executor). */
+  EVIDENCE_WRITE: 'evidence:write',
   ADMIN: 'admin',
 } as const;
 export type Scope = (typeof Scope)[keyof typeof Scope];
 export const ScopeSchema = z.enum(Scope).meta({ id: 'Scope' });
+
+/**
+ * The roles, each an exact set of scopes: humans get `viewer`, `operator` or `admin`; machines get `runner` (it
+ * registers workers) and `agent` (what a worker's own credential may do). The rights of human oversight
+ * (`chat:answer`, `approvals:decide`), `audit:read`, `workflows:admin` and `evidence:write` are never an agent's.
+ */
+export const ROLES = {
+  viewer: ['jobs:read', 'supervisor:read', 'resources:read'],
+  operator: [
+    'jobs:read',
+    'jobs:write',
+    'supervisor:read',
+    'supervisor:write',
+    'resources:read',
+    'chat:answer',
+    'approvals:decide',
+  ],
+  admin: ['admin'],
+  runner: ['workers:register', 'evidence:write'],
+  agent: ['queue:work', 'resources:write'],
+} as const satisfies Record<string, readonly Scope[]>;
+export type Role = keyof typeof ROLES;
+export const RoleSchema = z.enum(Object.keys(ROLES) as [Role, ...Role[]]).meta({ id: 'Role' });
 
 /** Who runs a command: the token's subject, its workspace and its scopes. */
 export interface Principal {

@@ -29,7 +29,7 @@ export const workerCommands = [
     summary: 'Register a worker.',
     input: WorkerRegisterSchema,
     output: WorkerSchema,
-    scopes: ['queue:work'],
+    scopes: ['queue:work', 'workers:register'],
     example: { name: 'agent-1', capabilities: ['typescript'], metadata: { host: 'box-1' } },
     http: [{ method: 'POST', path: '/api/v1/workers', status: 201, tag: 'workers', input: body }],
     apply: (tx, input) => registerWorker(tx, input),
