@@ -7,7 +7,7 @@ import {
 } from '../../contracts/artifacts.ts';
 import type { Evidence, GateSpec, Phase, Workflow } from '../../contracts/workflow.ts';
 import { formatPath } from './format-path.ts';
-import { matchesAnyGlob } from './match-glob.ts';
+import { matchAnyGlob } from '../tool-policy/glob.ts';
 import type { ParsedTestReport } from './parse-test-report.ts';
 
 /** A test run the node made itself (verified evidence): its parsed report and the tree it ran on. */
@@ -102,9 +102,12 @@ function testRun(
 
 const isGateResult = (x: unknown): x is GateResult => typeof x === 'object' && x !== null && 'outcome' in x;
 
+/** A file name with `/` separators and no leading `./`. */
+const slashPath = (file: string) => file.replace(/\\/g, '/').replace(/^\.\//, '');
+
 /** Whether a reported file (relative or absolute) is the changed file `changed` (relative). */
 const sameFile = (reported: string, changed: string) => {
-  const r = reported.replace(/\\/g, '/').replace(/^\.\//, '');
+  const r = slashPath(reported);
   return r === changed || r.endsWith(`/${changed}`);
 };
 
@@ -115,7 +118,7 @@ function testsAreFailing(mode: Evidence, input: GateInput): GateResult {
   const changed = input.facts.changedFiles;
   if (changed === undefined) return result(gate, 'error', 'the files changed in this phase are unknown');
   const globs = input.phase.test_files ?? input.workflow.test_files;
-  const changedTests = changed.filter((f) => matchesAnyGlob(f, globs));
+  const changedTests = changed.filter((f) => matchAnyGlob(globs, slashPath(f)));
   if (changedTests.length === 0)
     return result(gate, 'fail', 'no test file was changed in this phase', {
       changedFiles: [...changed],
