@@ -15,7 +15,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { Authenticator, createToken } from '../src/api/auth.ts';
+import { createToken } from '../src/api/auth.ts';
 import { localCaller } from '../src/api/command-caller.ts';
 import { buildHttpServer } from '../src/http/server.ts';
 import { createOverseer } from '../src/index.ts';
@@ -88,9 +88,9 @@ async function cannon(
 
 const dir = tempDir();
 const secret = new TextEncoder().encode('overseer-bench-secret-of-at-least-32-bytes!');
-const ov = await createOverseer({ dataDir: dir.path, durability: mode, logLevel: 'silent' });
+const ov = await createOverseer({ dataDir: dir.path, durability: mode, logLevel: 'silent', tokenSecret: secret });
 const app = buildHttpServer({
-  caller: localCaller(ov.runtime.dispatch, new Authenticator({ secret })),
+  caller: localCaller(ov.runtime.dispatch, ov.runtime.authenticator),
   logger: ov.runtime.log,
   rateLimit: { perSecond: 0, burst: 0 },
   ready: () => true,

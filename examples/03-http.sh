@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The HTTP API with curl: submit a job, register a worker, claim the job, heartbeat, complete it, read the events.
+# The worker's calls use the credential its registration answered: it acts on that worker only.
 #
 #   npm start                                   # prints an admin token on first start
 #   BASE=http://127.0.0.1:8080 TOKEN=<token> bash examples/03-http.sh
@@ -12,9 +13,10 @@ set -euo pipefail
 : "${BASE:?set BASE, e.g. http://127.0.0.1:8080}"
 : "${TOKEN:?set TOKEN to an API token (overseer token create ...)}"
 
-# api METHOD PATH [BODY [IDEMPOTENCY-KEY]]: one call; prints the answer, or the error envelope to stderr and fails.
+# api METHOD PATH [BODY [IDEMPOTENCY-KEY]]: one call with $AUTH (default $TOKEN); prints the answer, or the error
+# envelope to stderr and fails.
 api() {
-  local args=(-sS --fail-with-body -X "$1" "$BASE$2" -H "Authorization: Bearer $TOKEN")
+  local args=(-sS --fail-with-body -X "$1" "$BASE$2" -H "Authorization: Bearer ${AUTH:-$TOKEN}")
   if [ -n "${3:-}" ]; then args+=(-H 'Content-Type: application/json' --data "$3"); fi
   if [ -n "${4:-}" ]; then args+=(-H "Idempotency-Key: $4"); fi
   local out
@@ -53,13 +55,16 @@ worker=$(api POST /api/v1/workers '{"name":"example-agent","capabilities":["exam
 echo "$worker"
 worker_id=$(field id <<<"$worker")
 echo "worker $worker_id $(field status <<<"$worker")"
+# From here on the agent's calls carry the worker's own credential, never the token that registered it.
+AUTH=$(field credential.token <<<"$worker")
+echo "acting as $(api GET /api/v1/whoami | field workerId)"
 
 echo "== claim (waits up to 5 s for a job the worker can run)"
 claim=$(api POST /api/v1/queue/claim "{\"workerId\":\"$worker_id\",\"waitMs\":5000}")
 echo "$claim"
 claimed=$(field job.id <<<"$claim")
 lease=$(field lease.token <<<"$claim")
-echo "claimed $claimed with lease $lease"
+echo "claimed $claimed with lease fence $(field lease.fence <<<"$claim")"
 
 echo "== heartbeat (keeps the worker alive and extends the lease)"
 beat=$(api POST "/api/v1/workers/$worker_id/heartbeat" "{\"leaseToken\":\"$lease\"}")
@@ -71,7 +76,8 @@ done_=$(api POST /api/v1/queue/complete "{\"jobId\":\"$claimed\",\"leaseToken\":
 echo "$done_"
 echo "job $claimed $(field job.status <<<"$done_")"
 
-echo "== the job's events"
+echo "== the job's events (read with the registering token: a worker's credential does not read the journal)"
+AUTH=$TOKEN
 after=0
 while :; do
   page=$(api GET "/api/v1/events?afterSeq=$after&limit=500")

@@ -11,13 +11,20 @@
  */
 import type { JournalRecord } from './contracts/journal.ts';
 import { createWorkspaceClient, type WorkspaceClient } from './api/workspace-client.ts';
+import { embeddedAdmin, type Principal } from './contracts/scopes.ts';
 import { createRuntime, type OverseerOptions, type Runtime } from './runtime.ts';
 import { subjects } from './transport/subjects.ts';
 
 /** A running Overseer. */
 export interface Overseer {
-  /** A client scoped to one workspace (ids match `^[a-z0-9][a-z0-9_-]{0,62}$`). */
-  workspace(id: string): WorkspaceClient;
+  /**
+   * A client scoped to one workspace (ids match `^[a-z0-9][a-z0-9_-]{0,62}$`), acting as `principal`: by default
+   * an admin of that workspace; give one (e.g. `await ov.authenticate(credential)`) to run under the same scope
+   * and ownership rules as HTTP and NATS callers.
+   */
+  workspace(id: string, options?: { principal?: Principal }): WorkspaceClient;
+  /** The principal of a token or worker credential this runtime signed (UNAUTHENTICATED, TOKEN_EXPIRED otherwise). */
+  authenticate(token: string): Promise<Principal>;
   events: {
     /** Calls `listener` with every journal record after it is durable; returns the unsubscribe function. */
     subscribe(listener: (record: JournalRecord) => void): () => void;
@@ -39,10 +46,11 @@ export interface Overseer {
  */
 export async function createOverseer(options: OverseerOptions = {}): Promise<Overseer> {
   const runtime = await createRuntime(options);
-  const principal = 'library';
   return {
     runtime,
-    workspace: (id) => createWorkspaceClient(runtime.dispatch, id, principal),
+    workspace: (id, opts) =>
+      createWorkspaceClient(runtime.dispatch, id, opts?.principal ?? embeddedAdmin(id)),
+    authenticate: (token) => runtime.authenticator.authenticate(token),
     events: {
       subscribe(listener) {
         const sub = runtime.bus.subscribe(subjects.allEvents, (payload) =>
@@ -73,12 +81,13 @@ export type {
 export type { Session, SessionOpenInput, SessionStatus } from './contracts/session.ts';
 export type { JournalRecord, EventListQuery, EntityKind } from './contracts/journal.ts';
 export type { CommandOptions } from './contracts/common.ts';
+export type { Principal, Scope, Role } from './contracts/scopes.ts';
+export { ROLES } from './contracts/scopes.ts';
 export type { ClaimAnswer, CompleteAnswer, HeartbeatAnswer } from './contracts/answers.ts';
 export type { Allocation, Quota, Usage, ResourceConfig } from './contracts/resources.ts';
 export type { Workstream, WorkstreamPlan, WorkstreamStatus } from './contracts/workstream.ts';
 export type { WorkstreamDefinitionInput, TaskDefinitionInput } from './contracts/task-definition.ts';
 export type { ResourceRequest } from './contracts/job.ts';
-export type { Scope, Principal } from './contracts/scopes.ts';
 export type { Migration, Migrations } from './actors/migrations.ts';
 export { NatsBus } from './transport/nats-bus.ts';
 export type { NatsBusOptions } from './transport/nats-bus.ts';

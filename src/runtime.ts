@@ -11,6 +11,10 @@ import type { RuntimeSettings, ServiceEnv } from './actors/settings.ts';
 import { registerJobTimers } from './actors/services/queue.ts';
 import { WorkRegistry } from './actors/work/work-state.ts';
 import { createDispatch, type Dispatch } from './api/dispatch.ts';
+import { Authenticator, MAX_WORKER_CREDENTIAL_TTL_SECONDS } from './api/auth.ts';
+import { withBuiltinMigrations } from './actors/builtin-migrations.ts';
+import { Revocations } from './actors/revocations.ts';
+import { randomBytes } from 'node:crypto';
 import { parse } from './api/validation.ts';
 import { LmdbStore } from './store/lmdb-store.ts';
 import type { Bus } from './transport/bus.ts';
@@ -28,8 +32,13 @@ export interface OverseerOptions extends RuntimeConfigInput {
   ids?: IdGenerator;
   /** The bus. Default: in-process. */
   bus?: Bus;
-  /** Snapshot migrations by kind and from-version. */
+  /** Snapshot migrations by kind and from-version (added to the built-in ones). */
   migrations?: Migrations;
+  /**
+   * The HS256 secret that signs and verifies tokens and worker credentials (a server passes its JWT secret).
+   * Default: 32 random bytes, so credentials minted by an embedded runtime verify only in that process.
+   */
+  tokenSecret?: Uint8Array;
 }
 
 /** One workspace's counts at one moment, for the Prometheus gauges. */
@@ -55,6 +64,8 @@ export interface Runtime {
   readonly bus: Bus;
   readonly log: Logger;
   readonly dispatch: Dispatch;
+  /** Verifies tokens (checking revoked worker credentials) and mints worker credentials, with `tokenSecret`. */
+  readonly authenticator: Authenticator;
   readonly settings: RuntimeSettings;
   readonly env: ServiceEnv;
   /** Counts for metrics (workers and jobs by status, queue depth by priority), so adapters need not reach the host. */
@@ -72,7 +83,16 @@ export interface Runtime {
 
 /** The composition root (DESIGN §2): validates the config and wires clock, ids, logger, store, bus and host. */
 export async function createRuntime(options: OverseerOptions = {}): Promise<Runtime> {
-  const { clock = systemClock, logger, inspect, ids, bus: givenBus, migrations, ...raw } = options;
+  const {
+    clock = systemClock,
+    logger,
+    inspect,
+    ids,
+    bus: givenBus,
+    migrations,
+    tokenSecret,
+    ...raw
+  } = options;
   const config = parse(RuntimeConfigSchema, raw);
   const log = logger ?? createLogger(config.logLevel);
   const store = LmdbStore.open({
@@ -102,22 +122,30 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
       ...(inspect ? { inspect } : {}),
       passivateAfterMs: config.passivateAfterMs,
       idempotencyTtlMs: config.idempotencyTtlMs,
-      ...(migrations ? { migrations } : {}),
+      migrations: withBuiltinMigrations(migrations),
     });
   } catch (err) {
     await store.close();
     throw err;
   }
   host.onReset(() => work.reset());
+  const revocations = new Revocations(store, MAX_WORKER_CREDENTIAL_TTL_SECONDS * 1000);
+  host.observeTransitions(revocations.observe);
+  host.onReset(() => revocations.reload());
+  const authenticator = new Authenticator(
+    { secret: tokenSecret ?? randomBytes(32) },
+    () => clock.now(),
+    revocations.has,
+  );
   registerSessionTimers(host);
   registerJobTimers(host);
-  const dispatch = createDispatch(host);
+  const dispatch = createDispatch(host, { credentials: authenticator });
   // One pass at a time: a pass asked for while another runs starts after it.
   let lastPass: Promise<unknown> = Promise.resolve();
   const retain = () => {
     const pass = lastPass
       .catch(() => undefined)
-      .then(() => runRetention(host, { journalRetentionMs: config.journalRetentionMs }));
+      .then(() => runRetention(host, { journalRetentionMs: config.journalRetentionMs, revocations }));
     lastPass = pass;
     return pass;
   };
@@ -139,6 +167,7 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
     bus,
     log,
     dispatch,
+    authenticator,
     settings,
     env,
     sample: () => ({

@@ -18,7 +18,7 @@ import type { Migrations } from './migrations.ts';
 import type { ServiceEnv } from './settings.ts';
 import { StatusCounts } from './status-counts.ts';
 import { TimerHandlers, type TimerHandler } from './timer-handlers.ts';
-import { Tx, type TxHost } from './tx.ts';
+import { Tx, type TransitionObserver, type TxHost } from './tx.ts';
 
 export type { SnapshotView } from './actor-reads.ts';
 
@@ -42,17 +42,16 @@ export interface ActorHostOptions {
 }
 
 /** One command's request to the host. */
-export interface ExecuteRequest {
+export interface ExecuteRequest<T = unknown> {
   ws: string;
   command: string;
   principal: string;
   idempotencyKey?: string | undefined;
+  /** The form of the answer the idempotency record keeps (default: the answer): secrets are left out. */
+  recordAs?: (answer: T) => unknown;
   /** The validated payload; its canonical hash guards the idempotency key. */
   payload?: unknown;
-  /**
-   * Whether this answer is recorded under the idempotency key (default: always). A long-poll that runs again under
-   * one key records only the answer that ends the poll, not the empty passes before it parks.
-   */
+  /** Whether to record this answer under the key (default: yes); a long-poll records only its last pass. */
   recordAnswer?: () => boolean;
 }
 
@@ -79,6 +78,7 @@ export class ActorHost implements TxHost {
   private readonly reads: ActorReads;
   private readonly timerHandlers = new TimerHandlers();
   private readonly resetHandlers: (() => void)[] = [];
+  private readonly observers: TransitionObserver[] = [];
   private passivationHandle: unknown = null;
   private closed = false;
 
@@ -126,6 +126,11 @@ export class ActorHost implements TxHost {
   /** Registers what to drop when memory is rebuilt from LMDB after a failed commit. */
   onReset(fn: () => void): void {
     this.resetHandlers.push(fn);
+  }
+
+  /** Registers a function that sees every unit's journal records as it merges, and answers writes to commit with them. */
+  observeTransitions(fn: TransitionObserver): void {
+    this.observers.push(fn);
   }
 
   /** Registers what a timer named `name` does when it fires (default: deliver its event to its actor). */
@@ -198,7 +203,7 @@ export class ActorHost implements TxHost {
    * key and payload returns the first answer (waiting for it if it is not yet flushed); another payload under the
    * same key answers IDEMPOTENCY_KEY_REUSED.
    */
-  async execute<T>(req: ExecuteRequest, fn: (tx: Tx) => T): Promise<T> {
+  async execute<T>(req: ExecuteRequest<T>, fn: (tx: Tx) => T): Promise<T> {
     if (this.closed) throw new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is closed.');
     const now = this.clock.now();
     let hash: string | undefined;
@@ -227,7 +232,7 @@ export class ActorHost implements TxHost {
           req.command,
           req.idempotencyKey,
           hash,
-          answer,
+          req.recordAs ? req.recordAs(answer) : answer,
           now + this.options.idempotencyTtlMs,
           batch.durable,
         ),
@@ -253,6 +258,7 @@ export class ActorHost implements TxHost {
     if (tx.records.length > 0) {
       this.counts.count(batch, tx.records);
       this.counts.rate(tx.ws, tx.records.length);
+      for (const observe of this.observers) batch.writes.push(...observe(tx.ws, tx.records, tx.now));
     }
     for (const op of tx.timerOps) {
       batch.writes.push(

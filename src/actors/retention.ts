@@ -1,17 +1,21 @@
 import type { Write } from '../store/store.ts';
 import type { ActorHost } from './actor-host.ts';
+import type { Revocations } from './revocations.ts';
 
 /** Keys removed per batch, so the single writer never stalls. */
 export const RETENTION_BATCH = 1000;
 
 export interface RetentionOptions {
   journalRetentionMs: number;
+  /** Revoked worker credentials, pruned once all have expired. */
+  revocations?: Revocations;
 }
 
 /** What one retention pass removed. */
 export interface RetentionReport {
   idempotencyKeys: number;
   journalRecords: number;
+  revocations: number;
 }
 
 /**
@@ -20,7 +24,7 @@ export interface RetentionReport {
  * record (it carries the seq counter), in batches of at most 1,000 keys.
  */
 export async function runRetention(host: ActorHost, options: RetentionOptions): Promise<RetentionReport> {
-  const report: RetentionReport = { idempotencyKeys: 0, journalRecords: 0 };
+  const report: RetentionReport = { idempotencyKeys: 0, journalRecords: 0, revocations: 0 };
   const now = host.clock.now();
   // Outbox entries already published are marked done first, so they do not hold the journal back.
   await host.pipeline.flushDeferred();
@@ -48,6 +52,12 @@ export async function runRetention(host: ActorHost, options: RetentionOptions): 
       report.journalRecords += writes.length;
       if (writes.length < RETENTION_BATCH) break;
     }
+  }
+  for (;;) {
+    const writes = options.revocations?.expired(now, RETENTION_BATCH) ?? [];
+    if (writes.length === 0) break;
+    await commit(host, writes);
+    report.revocations += writes.length;
   }
   return report;
 }

@@ -34,12 +34,22 @@ export interface SendItem {
 /** A journal record before the commit gives it its seq. */
 export type PendingRecord = Omit<JournalRecord, 'seq'>;
 
+/** Sees a unit's journal records as it merges into its batch; answers writes to commit in the same batch. */
+export type TransitionObserver = (
+  ws: string,
+  records: readonly PendingRecord[],
+  now: number,
+) => readonly Write[];
+
 /** A change of the durable timers, applied when the unit of work merges into its batch. */
 export type TimerOp =
   { op: 'set'; entry: TimerEntry } | { op: 'cancel'; kind: EntityKind; id: string; name: string };
 
-/** Events that change no state and are too frequent to journal (a heartbeat every few seconds per agent). */
-const QUIET_EVENTS = new Set(['HEARTBEAT', 'EXTEND_LEASE', 'ACTIVITY']);
+/**
+ * Events that change no state and are too frequent to journal (a heartbeat every few seconds per agent), or carry
+ * nothing a reader of the journal could use (a lease's new secret digest).
+ */
+const QUIET_EVENTS = new Set(['HEARTBEAT', 'EXTEND_LEASE', 'ACTIVITY', 'REKEY_LEASE']);
 
 const stateOf = (snapshot: AnyMachineSnapshot): string => snapshot.value as string;
 

@@ -2,10 +2,17 @@ import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { OverseerError } from '../core/errors.ts';
 import { WorkspaceIdSchema } from '../contracts/common.ts';
-import { ScopeSchema, type Principal, type Scope } from '../contracts/scopes.ts';
+import { IdSchema } from '../contracts/common.ts';
+import { ROLES, ScopeSchema, scopesOpen, type Principal, type Scope } from '../contracts/scopes.ts';
 
 /** The `typ` header of API tokens; other token kinds (phase tokens) use their own and never pass as API tokens. */
 export const API_TOKEN_TYP = 'overseer-api+jwt';
+/** The `typ` header of a worker's own credential: an API token bound to one worker by its `wrk` claim. */
+export const WORKER_TOKEN_TYP = 'overseer-worker+jwt';
+/** How long a worker credential lives unless renewed by a heartbeat answer. */
+export const WORKER_CREDENTIAL_TTL_SECONDS = 3600;
+/** The longest a worker credential may live (`token create --worker --ttl` included); revocations are kept as long. */
+export const MAX_WORKER_CREDENTIAL_TTL_SECONDS = 24 * 3600;
 export const TOKEN_ALGORITHM = 'HS256';
 export const DEFAULT_ISSUER = 'overseer';
 export const DEFAULT_AUDIENCE = 'overseer-api';
@@ -19,7 +26,23 @@ const ClaimsSchema = z.object({
   ws: WorkspaceIdSchema,
   scopes: z.array(ScopeSchema).max(16),
   exp: z.number(),
+  iat: z.number().optional(),
+  wrk: IdSchema.optional(),
 });
+
+/** Whether a worker's credentials are revoked (the worker ended): checked on every call, cached or not. */
+export type RevocationCheck = (workspaceId: string, workerId: string) => boolean;
+
+/** A worker's own credential and when it lapses (ms since the epoch). */
+export interface WorkerCredential {
+  token: string;
+  expiresAt: number;
+}
+
+/** What mints worker credentials for commands (an {@link Authenticator}). */
+export interface CredentialMinter {
+  mintWorkerCredential(workspaceId: string, workerId: string): Promise<WorkerCredential>;
+}
 
 export interface TokenSettings {
   secret: Uint8Array;
@@ -43,6 +66,27 @@ export async function createToken(
     .sign(settings.secret);
 }
 
+/**
+ * Mints a worker's own credential: `typ` {@link WORKER_TOKEN_TYP}, subject and `wrk` claim the worker id, the
+ * `agent` role's scopes. It acts on that worker only (see `ownership.ts`).
+ */
+export async function createWorkerCredential(
+  settings: TokenSettings,
+  claims: { workspaceId: string; workerId: string; ttlSeconds?: number; now?: number },
+): Promise<WorkerCredential> {
+  const now = Math.floor((claims.now ?? Date.now()) / 1000);
+  const ttl = Math.min(claims.ttlSeconds ?? WORKER_CREDENTIAL_TTL_SECONDS, MAX_WORKER_CREDENTIAL_TTL_SECONDS);
+  const token = await new SignJWT({ ws: claims.workspaceId, scopes: [...ROLES.agent], wrk: claims.workerId })
+    .setProtectedHeader({ alg: TOKEN_ALGORITHM, typ: WORKER_TOKEN_TYP })
+    .setSubject(claims.workerId)
+    .setIssuer(settings.issuer ?? DEFAULT_ISSUER)
+    .setAudience(settings.audience ?? DEFAULT_AUDIENCE)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttl)
+    .sign(settings.secret);
+  return { token, expiresAt: (now + ttl) * 1000 };
+}
+
 interface Cached {
   principal: Principal;
   expMs: number;
@@ -52,16 +96,24 @@ interface Cached {
 /**
  * Verifies bearer tokens with jose (algorithm pinned, `exp` required, issuer, audience and `typ` checked, ≤ 30 s
  * skew) and caches verified ones by token string (LRU, 10,000 entries, each kept until min(exp, now + 60 s)). A
- * cache hit still checks expiry; scope and workspace are checked per call by `authorize`. Shared by HTTP and NATS.
+ * cache hit still checks expiry and, for a worker's credential, revocation (one map lookup); scope and workspace
+ * are checked per call by `authorize`. Shared by HTTP, NATS and the library.
  */
-export class Authenticator {
+export class Authenticator implements CredentialMinter {
   private readonly settings: Required<TokenSettings>;
   private readonly now: () => number;
   private readonly cache = new Map<string, Cached>();
+  private readonly revoked: RevocationCheck;
 
-  constructor(settings: TokenSettings, now: () => number = Date.now) {
+  constructor(settings: TokenSettings, now: () => number = Date.now, revoked: RevocationCheck = () => false) {
     this.settings = { issuer: DEFAULT_ISSUER, audience: DEFAULT_AUDIENCE, ...settings };
     this.now = now;
+    this.revoked = revoked;
+  }
+
+  /** Mints a credential bound to one worker, signed like every token this authenticator verifies. */
+  mintWorkerCredential(workspaceId: string, workerId: string): Promise<WorkerCredential> {
+    return createWorkerCredential(this.settings, { workspaceId, workerId, now: this.now() });
   }
 
   /** The principal of a token, or UNAUTHENTICATED / TOKEN_EXPIRED. */
@@ -81,22 +133,37 @@ export class Authenticator {
       if (hit.keepUntil > now) {
         this.cache.delete(token);
         this.cache.set(token, hit);
-        return hit.principal;
+        return this.unlessRevoked(hit.principal);
       }
       this.cache.delete(token);
     }
-    const principal = await this.verify(token, now);
+    return this.unlessRevoked(await this.verify(token, now));
+  }
+
+  private unlessRevoked(principal: Principal): Principal {
+    if (principal.workerId !== undefined && this.revoked(principal.workspaceId, principal.workerId))
+      throw new OverseerError(
+        'UNAUTHENTICATED',
+        'This worker credential was revoked: the worker has ended.',
+        {
+          reason: 'ERR_REVOKED',
+          workerId: principal.workerId,
+        },
+      );
     return principal;
   }
 
   private async verify(token: string, now: number): Promise<Principal> {
     let payload: unknown;
+    let typ: string | undefined;
     try {
-      ({ payload } = await jwtVerify(token, this.settings.secret, {
+      ({
+        payload,
+        protectedHeader: { typ },
+      } = await jwtVerify(token, this.settings.secret, {
         algorithms: [TOKEN_ALGORITHM],
         issuer: this.settings.issuer,
         audience: this.settings.audience,
-        typ: API_TOKEN_TYP,
         requiredClaims: ['exp', 'sub'],
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         currentDate: new Date(now),
@@ -107,17 +174,12 @@ export class Authenticator {
         reason: (err as { code?: string }).code ?? 'ERR_INVALID',
       });
     }
-    const claims = ClaimsSchema.safeParse(payload);
-    if (!claims.success)
-      throw new OverseerError('UNAUTHENTICATED', 'The token lacks valid sub, ws or scopes claims.', {
-        reason: 'ERR_CLAIMS',
+    if (typ !== API_TOKEN_TYP && typ !== WORKER_TOKEN_TYP)
+      throw new OverseerError('UNAUTHENTICATED', 'The token is invalid.', {
+        reason: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
       });
-    const principal: Principal = {
-      sub: claims.data.sub,
-      workspaceId: claims.data.ws,
-      scopes: claims.data.scopes,
-    };
-    const expMs = claims.data.exp * 1000;
+    const expMs = (payload as { exp: number }).exp * 1000;
+    const principal = { ...principalOf(typ, ClaimsSchema.safeParse(payload)), expiresAt: expMs };
     if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(token, { principal, expMs, keepUntil: Math.min(expMs, now + CACHE_MAX_AGE_MS) });
     return principal;
@@ -130,6 +192,27 @@ export class Authenticator {
 }
 
 /**
+ * The principal of verified claims: a worker credential must carry `wrk` (equal to its subject), the agent's
+ * scopes and a lifetime within {@link MAX_WORKER_CREDENTIAL_TTL_SECONDS}; an API token must carry no `wrk`.
+ */
+function principalOf(typ: string, claims: z.ZodSafeParseResult<z.output<typeof ClaimsSchema>>): Principal {
+  const bad = (why: string) =>
+    new OverseerError('UNAUTHENTICATED', `The token lacks valid claims: ${why}.`, { reason: 'ERR_CLAIMS' });
+  if (!claims.success) throw bad('sub, ws and scopes are required');
+  const { sub, ws, scopes, wrk, iat, exp } = claims.data;
+  if (typ === API_TOKEN_TYP) {
+    if (wrk !== undefined) throw bad('an API token is bound to no worker');
+    return { sub, workspaceId: ws, scopes };
+  }
+  if (wrk === undefined || wrk !== sub) throw bad('a worker credential names its worker in sub and wrk');
+  if (iat === undefined || exp - iat > MAX_WORKER_CREDENTIAL_TTL_SECONDS)
+    throw bad(`a worker credential lives at most ${MAX_WORKER_CREDENTIAL_TTL_SECONDS} s`);
+  if (scopes.some((s) => !(ROLES.agent as readonly Scope[]).includes(s)))
+    throw bad("a worker credential holds the agent role's scopes only");
+  return { sub, workspaceId: ws, scopes, workerId: wrk };
+}
+
+/**
  * The workspace a call runs in: the token's own, or with `admin` any workspace it names. A missing scope answers
  * INSUFFICIENT_SCOPE (no scopes listed: any valid token). Objects of another workspace are then simply NOT_FOUND in the token's workspace.
  */
@@ -138,13 +221,12 @@ export function authorize(
   scopes: readonly Scope[],
   requestedWorkspace?: string,
 ): string {
-  const admin = principal.scopes.includes('admin');
-  if (!admin && scopes.length > 0 && !scopes.some((s) => principal.scopes.includes(s))) {
+  if (!scopesOpen(principal.scopes, scopes)) {
     throw new OverseerError('INSUFFICIENT_SCOPE', `This needs one of the scopes ${scopes.join(', ')}.`, {
       required: scopes,
       granted: principal.scopes,
     });
   }
-  if (admin && requestedWorkspace !== undefined) return requestedWorkspace;
+  if (principal.scopes.includes('admin') && requestedWorkspace !== undefined) return requestedWorkspace;
   return principal.workspaceId;
 }

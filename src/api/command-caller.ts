@@ -78,7 +78,7 @@ export function localCaller(dispatch: Dispatch, authenticator: Authenticator): C
       const def = dispatch.command(command);
       const ws = callWorkspace(principal, def, options);
       return dispatch.run(def, ws, input, {
-        principal: principal.sub,
+        principal,
         idempotencyKey: options.idempotencyKey,
         sharedReads: true,
       });

@@ -1,15 +1,20 @@
 import type { z } from 'zod';
 import type { ErrorCode } from '../core/errors.ts';
-import type { Scope } from '../contracts/scopes.ts';
+import type { Principal, Scope } from '../contracts/scopes.ts';
 import type { ActorHost } from '../actors/actor-host.ts';
 import type { Tx } from '../actors/tx.ts';
+import type { CredentialMinter } from './auth.ts';
+import { checkOwner, type Owner } from './ownership.ts';
 import type { HttpRoute } from './route-input.ts';
 
 /** What a command runs with. */
 export interface CommandContext {
   host: ActorHost;
   ws: string;
-  principal: string;
+  /** Who calls: checked against the command's scopes before it runs, and against its `owner` in its unit of work. */
+  principal: Principal;
+  /** Mints worker credentials (registering a worker, renewing its credential). */
+  credentials: CredentialMinter;
   idempotencyKey?: string | undefined;
   /**
    * Whether the caller only serializes the answer (HTTP, NATS), so a read may answer an object shared with other
@@ -31,6 +36,7 @@ export const COMMAND_ERROR_CODES = [
   'DEADLOCK_DETECTED',
   'QUOTA_EXCEEDED',
   'ALREADY_EXISTS',
+  'NOT_YOUR_WORKER',
 ] as const satisfies readonly ErrorCode[];
 
 /** An error code a command names itself (see {@link COMMAND_ERROR_CODES}). */
@@ -52,6 +58,8 @@ export interface CommandSpec<N extends string, I extends z.ZodType, O extends z.
   example?: unknown;
   /** Its HTTP routes (none: library and NATS only). */
   http?: readonly HttpRoute[];
+  /** What it acts on, for the ownership check (see `ownership.ts`); none: no check beyond scopes. */
+  owner?: Owner;
 }
 
 /** One entry of the command table that the library, HTTP and NATS all dispatch through. */
@@ -70,6 +78,7 @@ export interface CommandDef<
   errors: readonly CommandErrorCode[];
   example: unknown;
   http: readonly HttpRoute[];
+  owner: Owner | undefined;
   run(ctx: CommandContext, input: z.output<I>): Promise<z.output<O>>;
 }
 
@@ -93,6 +102,7 @@ export function defineCommand<N extends string, I extends z.ZodType, O extends z
     errors: spec.errors ?? [],
     example: spec.example,
     http: spec.http ?? [],
+    owner: spec.owner,
     run: spec.run,
   };
 }
@@ -104,15 +114,28 @@ export function query<N extends string, I extends z.ZodType, O extends z.ZodType
   return defineCommand({ ...spec, mutates: false });
 }
 
+/**
+ * How a command hands out secrets that are never stored (lease tokens, credentials): its unit of work answers `S`,
+ * the idempotency record keeps `stored(S)`, and the caller gets `reveal(S)` after the commit, replays included.
+ */
+export interface Secrets<S, A = S> {
+  /** The answer as the idempotency record keeps it: without its secrets (default: as it is). */
+  stored?: (answer: S) => S;
+  /** The answer as the caller gets it: secrets added, or minted afresh for a replay. */
+  reveal: (ctx: CommandContext, answer: S) => Promise<A>;
+}
+
 /** A state change: one unit of work on the host, acknowledged after its commit is durable. */
-export function mutation<N extends string, I extends z.ZodType, O extends z.ZodType>(
+export function mutation<N extends string, I extends z.ZodType, O extends z.ZodType, S = z.output<O>>(
   spec: CommandSpec<N, I, O> & {
-    apply: (tx: Tx, input: z.output<I>) => z.output<O>;
+    /** The unit of work; it answers the command's output, or with `secrets` what `reveal` turns into it. */
+    apply: (tx: Tx, input: z.output<I>) => S;
     /** Runs after the commit is durable, before the caller gets its answer. */
     afterCommit?: (ctx: CommandContext, input: z.output<I>) => void;
+    secrets?: Secrets<S, z.output<O>>;
   },
 ): CommandDef<N, I, O> {
-  const { name, apply, afterCommit } = spec;
+  const { name, apply, afterCommit, owner, secrets } = spec;
   return defineCommand({
     ...spec,
     mutates: true,
@@ -121,14 +144,19 @@ export function mutation<N extends string, I extends z.ZodType, O extends z.ZodT
         {
           ws: ctx.ws,
           command: name,
-          principal: ctx.principal,
+          principal: ctx.principal.sub,
           idempotencyKey: ctx.idempotencyKey,
           payload: parsed,
+          ...(secrets?.stored ? { recordAs: secrets.stored } : {}),
         },
-        (tx) => apply(tx, parsed),
+        (tx) => {
+          checkOwner(tx, ctx.principal, owner, parsed as Record<string, unknown>);
+          return apply(tx, parsed);
+        },
       );
       afterCommit?.(ctx, parsed);
-      return answer;
+      // Without `secrets`, S is the output (its default).
+      return secrets ? secrets.reveal(ctx, answer) : (answer as z.output<O>);
     },
   });
 }

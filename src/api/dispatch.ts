@@ -1,20 +1,26 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { OverseerError } from '../core/errors.ts';
 import type { ActorHost } from '../actors/actor-host.ts';
 import { IdempotencyKeySchema } from '../contracts/common.ts';
+import type { Principal } from '../contracts/scopes.ts';
+import { Authenticator, authorize, type CredentialMinter } from './auth.ts';
 import type { AnyCommandDef } from './command.ts';
 import { commands, tableOf } from './commands.ts';
 import { parse, parseWorkspaceId } from './validation.ts';
 
 /** How a caller runs a command. */
 export interface DispatchOptions {
-  principal: string;
+  principal: Principal;
   idempotencyKey?: string | undefined;
   /** The caller only serializes the answer: reads may share it (HTTP and NATS adapters). */
   sharedReads?: boolean;
 }
 
-/** Runs a command by name: the one entry every adapter (library, HTTP, NATS) goes through. */
+/**
+ * Runs a command by name: the one entry every adapter (library, HTTP, NATS) goes through. Called directly (the
+ * library), it checks the principal's scopes itself; adapters authorize first and call `run`.
+ */
 export interface Dispatch {
   (name: string, workspaceId: string, input: unknown, options: DispatchOptions): Promise<unknown>;
   /** The command of this table named `name`, or NOT_FOUND. */
@@ -35,6 +41,8 @@ export interface DispatchConfig {
    * schemas the documentation shows are checked by every test), off in production and benchmarks.
    */
   checkAnswers?: boolean;
+  /** Mints worker credentials (default: an authenticator with a random secret of its own, for tests). */
+  credentials?: CredentialMinter;
 }
 
 /** The key checked under its header's name, so a bad one is reported as `Invalid Idempotency-Key: …`. */
@@ -52,6 +60,7 @@ function checked(command: AnyCommandDef, answer: unknown): unknown {
 export function createDispatch(host: ActorHost, config: DispatchConfig = {}): Dispatch {
   const table = tableOf(config.commands ?? commands);
   const checkAnswers = config.checkAnswers ?? process.env['VITEST'] !== undefined;
+  const credentials = config.credentials ?? new Authenticator({ secret: randomBytes(32) });
   const command = (name: string): AnyCommandDef => {
     const def = table.get(name);
     if (!def) throw new OverseerError('NOT_FOUND', `No command ${name}.`, { command: name });
@@ -75,6 +84,7 @@ export function createDispatch(host: ActorHost, config: DispatchConfig = {}): Di
         host,
         ws,
         principal: options.principal,
+        credentials,
         idempotencyKey: def.mutates ? idempotencyKey : undefined,
         sharedReads: options.sharedReads === true,
       },
@@ -90,6 +100,12 @@ export function createDispatch(host: ActorHost, config: DispatchConfig = {}): Di
       def = command(name);
       if (host.isClosed) throw new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is closed.');
       ws = parseWorkspaceId(workspaceId);
+      if (authorize(options.principal, def.scopes, ws) !== ws)
+        throw new OverseerError(
+          'INSUFFICIENT_SCOPE',
+          `This principal is of workspace ${options.principal.workspaceId}; the call names ${ws}.`,
+          { tokenWorkspace: options.principal.workspaceId, requestedWorkspace: ws },
+        );
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }

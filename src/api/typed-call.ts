@@ -1,4 +1,5 @@
 import type { CommandOptions } from '../contracts/common.ts';
+import type { Principal } from '../contracts/scopes.ts';
 import type { AnyCommandDef } from './command.ts';
 import type { CommandInput, CommandOutput, commands } from './commands.ts';
 import type { Dispatch } from './dispatch.ts';
@@ -14,7 +15,7 @@ export type TypedCall<T extends readonly AnyCommandDef[] = typeof commands> = <N
 export function typedCall<T extends readonly AnyCommandDef[] = typeof commands>(
   dispatch: Dispatch,
   workspaceId: string,
-  principal: string,
+  principal: Principal,
 ): TypedCall<T> {
   // The one place the answer's type is asserted: dispatch answers what the command's output schema describes
   // (checked under Vitest, see createDispatch).

@@ -1,4 +1,5 @@
 import type { CommandOptions, ListOptions } from '../contracts/common.ts';
+import { embeddedAdmin, type Principal } from '../contracts/scopes.ts';
 import type { CommandInput, CommandName, CommandOutput } from './commands.ts';
 import type { Dispatch } from './dispatch.ts';
 import { typedCall } from './typed-call.ts';
@@ -95,7 +96,7 @@ export interface WorkspaceClient {
 export function createWorkspaceClient(
   dispatch: Dispatch,
   workspaceId: string,
-  principal: string,
+  principal: Principal = embeddedAdmin(workspaceId),
 ): WorkspaceClient {
   const id = parseWorkspaceId(workspaceId);
   const call = typedCall(dispatch, id, principal);

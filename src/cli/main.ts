@@ -15,10 +15,11 @@ Commands:
   token create --workspace ID (--role viewer|operator|admin|runner|agent | --scopes a,b) --ttl 1h [--sub NAME]
             Print an API token (reads OVERSEER_JWT_SECRET or <dataDir>/jwt-secret; never opens the store).
             A role is an exact set of scopes (docs/http.md); --scopes adds to it.
-  nats-config --workspace ID | --data-node | --gateway [--user NAME] [--password PASS] [--entry]
+  nats-config --workspace ID [--worker ID] | --data-node | --gateway [--user NAME] [--password PASS] [--entry]
             Print a nats-server authorization block fencing one NATS user: a workspace's clients
-            (inboxPrefix _INBOX_<ID>), the data node, or a gateway. The password is generated unless given;
-            --entry prints the user entry alone, to merge into an existing users list.
+            (inboxPrefix _INBOX_<ID>), one worker of it (its own commands, replies and events only;
+            inboxPrefix _INBOX_<ID>.<WORKER>), the data node, or a gateway. The password is generated unless
+            given; --entry prints the user entry alone, to merge into an existing users list.
   workflow validate FILE
             Check an agent_workflow.yaml: exit 0, or 1 with FILE:line:col: message for every problem.
   help      Show this help.

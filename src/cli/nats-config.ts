@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { agentCommandNames } from '../api/agent-commands.ts';
 import { WorkspaceIdSchema } from '../contracts/common.ts';
 import { OverseerError } from '../core/errors.ts';
 import {
   dataNodePermissions,
   gatewayPermissions,
+  workerPermissions,
   workspacePermissions,
   type NatsPermissions,
 } from '../transport/nats-permissions.ts';
@@ -18,8 +20,17 @@ export interface NatsUser {
   notes: readonly string[];
 }
 
-const list = (patterns: readonly string[]): string =>
-  `[${patterns.map((s) => JSON.stringify(s)).join(', ')}]`;
+/** A list of subjects on one line, or one subject a line when that line would be long (a worker's commands). */
+function list(patterns: readonly string[], indent: string): string {
+  const quoted = patterns.map((s) => JSON.stringify(s));
+  const line = `[${quoted.join(', ')}]`;
+  if (line.length <= 80) return line;
+  return [
+    '[',
+    ...quoted.map((q, i) => `${indent}  ${q}${i < quoted.length - 1 ? ',' : ''}`),
+    `${indent}]`,
+  ].join('\n');
+}
 
 /** One `{ user, password, permissions }` entry in nats-server config syntax, comments first. */
 export function renderNatsUser(entry: NatsUser, indent = ''): string {
@@ -30,8 +41,8 @@ export function renderNatsUser(entry: NatsUser, indent = ''): string {
     `  user: ${JSON.stringify(entry.user)}`,
     `  password: ${JSON.stringify(entry.password)}`,
     '  permissions: {',
-    `    publish: { allow: ${list(p.publish.allow)} }`,
-    `    subscribe: { allow: ${list(p.subscribe.allow)} }`,
+    `    publish: { allow: ${list(p.publish.allow, `${indent}    `)} }`,
+    `    subscribe: { allow: ${list(p.subscribe.allow, `${indent}    `)} }`,
     ...(p.allowResponses
       ? [
           `    allow_responses: { max: ${p.allowResponses.max}, expires: ${JSON.stringify(p.allowResponses.expires)} }`,
@@ -71,16 +82,50 @@ function checkText(flag: string, value: unknown, min: number): string | undefine
 }
 
 /**
- * The user `overseer nats-config` prints for its flags: `--workspace ID`, `--data-node` or `--gateway`, with
- * `--user NAME` (default: the workspace id, `overseer-data-node`, `overseer-gateway`) and `--password PASS`
- * (default: generated; a bcrypt hash from `nats-server --mkpasswd`-style tools is kept as is).
+ * Worker ids as they may stand in a subject token and a config string: `wrk_` and 1 to 64 letters or digits. The
+ * ids the runtime mints (`wrk_` and 26 Crockford base-32 digits, see core/ids.ts) all match.
+ */
+const WORKER_ID = /^wrk_[0-9A-Za-z]{1,64}$/;
+
+function workspaceOf(flags: Record<string, unknown>): string {
+  const parsed = WorkspaceIdSchema.safeParse(flags['workspace']);
+  if (!parsed.success)
+    throw new OverseerError(
+      'VALIDATION_FAILED',
+      `Invalid --workspace ${JSON.stringify(flags['workspace'])}: workspace ids match ^[a-z0-9][a-z0-9_-]{0,62}$.`,
+      { issues: [{ path: 'workspace', message: parsed.error.issues[0]?.message ?? 'invalid' }] },
+    );
+  return parsed.data;
+}
+
+function workerOf(flags: Record<string, unknown>): string {
+  const id = flags['worker'];
+  if (typeof id !== 'string' || !WORKER_ID.test(id))
+    throw new OverseerError(
+      'VALIDATION_FAILED',
+      `Invalid --worker ${JSON.stringify(id)}: worker ids match ${WORKER_ID.source}.`,
+      { issues: [{ path: 'worker', message: 'invalid' }] },
+    );
+  return id;
+}
+
+/**
+ * The user `overseer nats-config` prints for its flags: `--workspace ID` (with `--worker ID`: that worker alone),
+ * `--data-node` or `--gateway`, with `--user NAME` (default: the worker id, the workspace id, `overseer-data-node`,
+ * `overseer-gateway`) and `--password PASS` (default: generated; a bcrypt hash from `nats-server --mkpasswd`-style
+ * tools is kept as is).
  */
 export function natsUserFor(flags: Record<string, unknown>): NatsUser {
   const roles = (['workspace', 'dataNode', 'gateway'] as const).filter((r) => flags[r] !== undefined);
+  if (flags['worker'] !== undefined && flags['workspace'] === undefined)
+    throw new OverseerError(
+      'VALIDATION_FAILED',
+      "--worker needs --workspace ID too: a worker's subjects and inboxes live in its workspace.",
+    );
   if (roles.length !== 1)
     throw new OverseerError(
       'VALIDATION_FAILED',
-      'Give exactly one of --workspace ID, --data-node or --gateway.',
+      'Give exactly one of --workspace ID (optionally with --worker ID), --data-node or --gateway.',
     );
   const user = checkText('user', flags['user'], 1);
   const given = checkText('password', flags['password'], 12);
@@ -91,15 +136,23 @@ export function natsUserFor(flags: Record<string, unknown>): NatsUser {
       : `password ${JSON.stringify(given)}`
     : `password ${JSON.stringify(password)} (generated, kept nowhere but here)`;
 
+  if (roles[0] === 'workspace' && flags['worker'] !== undefined) {
+    const ws = workspaceOf(flags);
+    const worker = workerOf(flags);
+    const name = user ?? worker;
+    return {
+      user: name,
+      password,
+      permissions: workerPermissions(ws, worker, agentCommandNames),
+      notes: [
+        `Overseer worker '${worker}' of workspace '${ws}': its own commands only, its own events on ${subjects.workerEvents(ws, worker)}.`,
+        `Hand out to that worker alone: user ${JSON.stringify(name)}, ${handOut}.`,
+        `Clients must connect with inboxPrefix "${subjects.workerInbox(ws, worker)}" (replies arrive nowhere else).`,
+      ],
+    };
+  }
   if (roles[0] === 'workspace') {
-    const parsed = WorkspaceIdSchema.safeParse(flags['workspace']);
-    if (!parsed.success)
-      throw new OverseerError(
-        'VALIDATION_FAILED',
-        `Invalid --workspace ${JSON.stringify(flags['workspace'])}: workspace ids match ^[a-z0-9][a-z0-9_-]{0,62}$.`,
-        { issues: [{ path: 'workspace', message: parsed.error.issues[0]?.message ?? 'invalid' }] },
-      );
-    const ws = parsed.data;
+    const ws = workspaceOf(flags);
     const name = user ?? ws;
     return {
       user: name,

@@ -2,13 +2,32 @@ import { z } from 'zod';
 import { JobSchema, JobStatusSchema } from './job.ts';
 import { JournalRecordSchema } from './journal.ts';
 import { AllocationSchema, QuotaSchema, UsageSchema } from './resources.ts';
+import { ScopeSchema } from './scopes.ts';
 import { DirectiveSchema, WorkerSchema, WorkerStatusSchema } from './worker.ts';
 
 // The shapes commands answer: each command's `output` (OpenAPI's success schemas, the library's and the SDK's
 // answer types, and what dispatch checks answers against in tests).
 
-/** A claim's lease: its token and when it lapses without a heartbeat. */
-export const LeaseSchema = z.object({ token: z.string(), expiresAt: z.number() });
+/**
+ * A claim's lease: `token` is its secret (128 random bits; pass it as `leaseToken` to heartbeat, complete and
+ * fail; never stored, only its digest), `fence` the monotonic fencing number (ordering only, not a credential),
+ * and when it lapses without a heartbeat.
+ */
+export const LeaseSchema = z
+  .object({
+    token: z.string().describe("The lease's secret: send it as `leaseToken`."),
+    fence: z.number().int().describe('The fencing number: grows with every claim of the workspace.'),
+    expiresAt: z.number(),
+  })
+  .meta({ id: 'Lease' });
+
+/** A worker's own credential: a bearer token bound to that worker, and when it lapses unless renewed. */
+export const WorkerCredentialSchema = z
+  .object({
+    token: z.string().describe('Send as `Authorization: Bearer <token>`; it acts on this worker only.'),
+    expiresAt: z.number().describe('Renewed by heartbeat answers before it lapses.'),
+  })
+  .meta({ id: 'WorkerCredential' });
 
 /** Who holds a claimed job since when, and how often it was retried before. */
 export const WorkOrderSchema = z.object({
@@ -17,6 +36,13 @@ export const WorkOrderSchema = z.object({
   claimedAt: z.number(),
   retryCount: z.number(),
 });
+
+/** What registering a worker answers: the worker and its own credential. */
+export const WorkerRegistrationSchema = WorkerSchema.extend({
+  credential: WorkerCredentialSchema.describe(
+    'A credential bound to this worker: it heartbeats, claims, completes and fails for this worker only.',
+  ),
+}).meta({ id: 'WorkerRegistration' });
 
 /** What a claim answers. */
 export const ClaimAnswerSchema = z
@@ -47,9 +73,16 @@ export const WorkerCountsSchema = z
   .partialRecord(WorkerStatusSchema, z.number().int())
   .meta({ id: 'WorkerCounts', description: 'Workers by status; statuses with none are left out.' });
 
-/** What a heartbeat answers: what to do next, and the extended lease's expiry (with a lease token). */
+/**
+ * What a heartbeat answers: what to do next, the extended lease's expiry (with a lease token), and, to a worker's
+ * own credential past half its life, its renewal.
+ */
 export const HeartbeatAnswerSchema = z
-  .object({ directive: DirectiveSchema, leaseExpiresAt: z.number().nullable() })
+  .object({
+    directive: DirectiveSchema,
+    leaseExpiresAt: z.number().nullable(),
+    credential: WorkerCredentialSchema.exactOptional(),
+  })
   .meta({ id: 'HeartbeatAnswer' });
 /** What a heartbeat answers. */
 export type HeartbeatAnswer = z.infer<typeof HeartbeatAnswerSchema>;
@@ -64,8 +97,16 @@ export const JobBatchSchema = z.object({ jobs: z.array(JobSchema) }).meta({ id: 
 
 /** Who a token is. */
 export const WhoAmISchema = z
-  .object({ sub: z.string(), workspaceId: z.string() })
-  .meta({ id: 'WhoAmI', description: "The token's subject and the workspace its calls run in." });
+  .object({
+    sub: z.string(),
+    workspaceId: z.string(),
+    scopes: z.array(ScopeSchema),
+    workerId: z
+      .string()
+      .exactOptional()
+      .describe("Set for a worker's own credential: the worker it is bound to."),
+  })
+  .meta({ id: 'WhoAmI', description: "The token's subject, scopes and the workspace its calls run in." });
 
 /** What completing a job answers. */
 export const CompleteAnswerSchema = z

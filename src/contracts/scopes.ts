@@ -49,9 +49,28 @@ export const ROLES = {
 export type Role = keyof typeof ROLES;
 export const RoleSchema = z.enum(Object.keys(ROLES) as [Role, ...Role[]]).meta({ id: 'Role' });
 
+/**
+ * Whether scopes `granted` open a command that needs any one of `required`: `admin` opens everything, and a command
+ * that lists no scopes is open to any valid token.
+ */
+export function scopesOpen(granted: readonly Scope[], required: readonly Scope[]): boolean {
+  return granted.includes('admin') || required.length === 0 || required.some((s) => granted.includes(s));
+}
+
 /** Who runs a command: the token's subject, its workspace and its scopes. */
 export interface Principal {
   sub: string;
   workspaceId: string;
   scopes: readonly Scope[];
+  /** Set for a worker's own credential: the one worker (and its jobs, leases and sessions) it may act on. */
+  workerId?: string;
+  /** When the credential lapses (ms since the epoch), when it came from a token. */
+  expiresAt?: number;
 }
+
+/** The principal of the embedded library when none is given: an admin of the workspace it opens. */
+export const embeddedAdmin = (workspaceId: string): Principal => ({
+  sub: 'library',
+  workspaceId,
+  scopes: ['admin'],
+});

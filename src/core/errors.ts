@@ -22,6 +22,12 @@ export const ErrorCodes = {
     retryable: false,
     message: 'The token lacks the scope this operation needs.',
   },
+  NOT_YOUR_WORKER: {
+    status: 403,
+    retryable: false,
+    message:
+      "This credential acts only on its own worker and that worker's jobs, leases and sessions; use the credential of the worker named in details.",
+  },
   NOT_FOUND: { status: 404, retryable: false, message: 'No such object in this workspace.' },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false, message: 'This path does not accept that method.' },
   INVALID_STATE_TRANSITION: {

@@ -2,7 +2,7 @@ import { assign, setup } from 'xstate';
 import type { JobSubmit } from '../contracts/job.ts';
 
 /** Bumped whenever the persisted shape of a job changes; restoring another version needs a migration. */
-export const JOB_MACHINE_VERSION = 1;
+export const JOB_MACHINE_VERSION = 2;
 
 /** A job's data, kept in its actor's context (the snapshot is the entity). */
 export interface JobContext {
@@ -12,7 +12,10 @@ export interface JobContext {
   depth: number;
   retryCount: number;
   workerId: string | null;
-  leaseToken: string | null;
+  /** The claim's fencing number (orders claims; not a secret). */
+  leaseFence: string | null;
+  /** SHA-256 of the lease's secret token: the secret itself is never stored. */
+  leaseDigest: string | null;
   leaseExpiresAt: number | null;
   lastError: string | null;
   result?: unknown;
@@ -45,8 +48,16 @@ export type JobEvent =
   | { type: 'ENQUEUE'; at: number; unmetDependencies: number }
   | { type: 'DEPENDENCIES_MET'; at: number }
   | { type: 'DEPENDENCY_FAILED'; at: number; reason: string }
-  | { type: 'CLAIM'; at: number; workerId: string; leaseToken: string; leaseExpiresAt: number }
+  | {
+      type: 'CLAIM';
+      at: number;
+      workerId: string;
+      leaseFence: string;
+      leaseDigest: string;
+      leaseExpiresAt: number;
+    }
   | { type: 'EXTEND_LEASE'; at: number; leaseExpiresAt: number }
+  | { type: 'REKEY_LEASE'; at: number; leaseDigest: string }
   | { type: 'COMPLETE'; at: number; result?: unknown; openChildren: number }
   | { type: 'CHILDREN_SETTLED'; at: number }
   | { type: 'CHILD_FAILED'; at: number; reason: string }
@@ -80,7 +91,8 @@ export const jobMachine = setup({
       event.type === 'CLAIM'
         ? {
             workerId: event.workerId,
-            leaseToken: event.leaseToken,
+            leaseFence: event.leaseFence,
+            leaseDigest: event.leaseDigest,
             leaseExpiresAt: event.leaseExpiresAt,
             updatedAt: event.at,
           }
@@ -89,7 +101,10 @@ export const jobMachine = setup({
     extendLease: assign(({ event }) =>
       event.type === 'EXTEND_LEASE' ? { leaseExpiresAt: event.leaseExpiresAt, updatedAt: event.at } : {},
     ),
-    releaseLease: assign({ workerId: null, leaseToken: null, leaseExpiresAt: null }),
+    rekeyLease: assign(({ event }) =>
+      event.type === 'REKEY_LEASE' ? { leaseDigest: event.leaseDigest } : {},
+    ),
+    releaseLease: assign({ workerId: null, leaseFence: null, leaseDigest: null, leaseExpiresAt: null }),
     recordResult: assign(({ event }) =>
       event.type === 'COMPLETE' ? { result: event.result, updatedAt: event.at } : {},
     ),
@@ -139,7 +154,8 @@ export const jobMachine = setup({
     depth: input.depth,
     retryCount: 0,
     workerId: null,
-    leaseToken: null,
+    leaseFence: null,
+    leaseDigest: null,
     leaseExpiresAt: null,
     lastError: null,
     ownPartDone: false,
@@ -195,6 +211,7 @@ export const jobMachine = setup({
     RUNNING: {
       on: {
         EXTEND_LEASE: { actions: 'extendLease' },
+        REKEY_LEASE: { actions: 'rekeyLease' },
         COMPLETE: [
           { guard: 'hasOpenChildren', actions: ['markOwnPartDone', 'releaseLease', 'recordResult'] },
           { target: 'COMPLETED', actions: ['releaseLease', 'recordResult'] },

@@ -2,7 +2,7 @@ import { assign, setup } from 'xstate';
 import type { WorkerStatus } from '../contracts/worker.ts';
 
 /** Bumped whenever the persisted shape of a worker changes. */
-export const WORKER_MACHINE_VERSION = 1;
+export const WORKER_MACHINE_VERSION = 2;
 
 /** The states a paused or offline worker returns to. */
 type Resumable = Extract<WorkerStatus, 'IDLE' | 'RUNNING' | 'WAITING' | 'PAUSED' | 'FAILED' | 'RETRYING'>;
@@ -13,11 +13,15 @@ export interface WorkerContext {
   name: string;
   capabilities: string[];
   metadata?: Record<string, unknown>;
+  /** The subject of the token that registered it: an unbound `queue:work` token of that subject may act on it. */
+  registeredBy: string | null;
   jobId: string | null;
-  /** The lease of the job it holds (the fencing token). */
-  leaseToken: string | null;
-  /** The last lease revoked by CANCEL or TERMINATE: a heartbeat carrying it is told to cancel. */
-  revokedLeaseToken: string | null;
+  /** The fencing number of the lease it holds. */
+  leaseFence: string | null;
+  /** SHA-256 of that lease's secret token. */
+  leaseDigest: string | null;
+  /** The digest of the last lease revoked by CANCEL or TERMINATE: a heartbeat carrying it is told to cancel. */
+  revokedLeaseDigest: string | null;
   /** The state PAUSE left; RESUME goes back there (IDLE when the job ended meanwhile). */
   pausedFrom: Resumable | null;
   /** The state a heartbeat lapse left; a heartbeat goes back there while the job's lease is live. */
@@ -38,11 +42,13 @@ export interface WorkerInput {
   name: string;
   capabilities: string[];
   metadata?: Record<string, unknown>;
+  registeredBy: string;
   at: number;
 }
 
 export type WorkerEvent =
-  | { type: 'CLAIMED'; at: number; jobId: string; leaseToken: string }
+  | { type: 'CLAIMED'; at: number; jobId: string; leaseFence: string; leaseDigest: string }
+  | { type: 'REKEY_LEASE'; at: number; leaseDigest: string }
   | { type: 'JOB_ENDED'; at: number; revoked?: boolean }
   | { type: 'ASK'; at: number }
   | { type: 'ANSWERED'; at: number }
@@ -60,6 +66,9 @@ export type WorkerEvent =
  * Away from its job loop (PAUSED, FAILED, RETRYING, OFFLINE) a worker can still lose its job or be deregistered:
  * a draining worker completes as soon as it holds no job.
  */
+/** A new secret for the lease it holds (an idempotent replay of its claim): every state that may hold a job. */
+const rekeys = { REKEY_LEASE: { actions: 'rekeyLease' } } as const;
+
 const drainsOnceJobless = {
   JOB_ENDED: [
     { guard: 'draining', target: 'COMPLETED', actions: ['dropJob', 'touch'] },
@@ -108,17 +117,23 @@ export const workerMachine = setup({
     touch: assign({ updatedAt: ({ event }) => event.at }),
     beat: assign({ lastHeartbeatAt: ({ event }) => event.at, pendingDirective: null }),
     takeJob: assign(({ event }) =>
-      event.type === 'CLAIMED' ? { jobId: event.jobId, leaseToken: event.leaseToken } : {},
+      event.type === 'CLAIMED'
+        ? { jobId: event.jobId, leaseFence: event.leaseFence, leaseDigest: event.leaseDigest }
+        : {},
+    ),
+    rekeyLease: assign(({ event }) =>
+      event.type === 'REKEY_LEASE' ? { leaseDigest: event.leaseDigest } : {},
     ),
     dropJob: assign(({ event, context }) => ({
       jobId: null,
-      leaseToken: null,
+      leaseFence: null,
+      leaseDigest: null,
       // A lease revoked by CANCEL, a timeout or TERMINATE: a heartbeat carrying it is told to cancel.
-      revokedLeaseToken:
+      revokedLeaseDigest:
         ((event.type === 'JOB_ENDED' && event.revoked) || event.type === 'TERMINATE') &&
-        context.leaseToken !== null
-          ? context.leaseToken
-          : context.revokedLeaseToken,
+        context.leaseDigest !== null
+          ? context.leaseDigest
+          : context.revokedLeaseDigest,
     })),
     rememberPausedFrom: assign((_, params: { from: Resumable }) => ({ pausedFrom: params.from })),
     clearPausedFrom: assign({ pausedFrom: null }),
@@ -143,9 +158,11 @@ export const workerMachine = setup({
     name: input.name,
     capabilities: input.capabilities,
     ...(input.metadata ? { metadata: input.metadata } : {}),
+    registeredBy: input.registeredBy,
     jobId: null,
-    leaseToken: null,
-    revokedLeaseToken: null,
+    leaseFence: null,
+    leaseDigest: null,
+    revokedLeaseDigest: null,
     pausedFrom: null,
     offlineFrom: null,
     draining: false,
@@ -176,6 +193,7 @@ export const workerMachine = setup({
     },
     RUNNING: {
       on: {
+        ...rekeys,
         HEARTBEAT_TIMEOUT: {
           target: 'OFFLINE',
           actions: [{ type: 'rememberOfflineFrom', params: { from: 'RUNNING' } }, 'touch'],
@@ -197,6 +215,7 @@ export const workerMachine = setup({
     },
     WAITING: {
       on: {
+        ...rekeys,
         HEARTBEAT_TIMEOUT: {
           target: 'OFFLINE',
           actions: [{ type: 'rememberOfflineFrom', params: { from: 'WAITING' } }, 'touch'],
@@ -239,6 +258,7 @@ export const workerMachine = setup({
           { target: 'IDLE', actions: ['clearPausedFrom', 'announceResume', 'touch'] },
         ],
         ...drainsOnceJobless,
+        ...rekeys,
         HEARTBEAT: { actions: 'beat' },
         TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
@@ -251,6 +271,7 @@ export const workerMachine = setup({
         },
         RESTART: { target: 'RETRYING', actions: 'touch' },
         ...drainsOnceJobless,
+        ...rekeys,
         TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
@@ -266,6 +287,7 @@ export const workerMachine = setup({
           { target: 'IDLE', actions: ['beat', 'dropJob', 'touch'] },
         ],
         ...drainsOnceJobless,
+        ...rekeys,
         TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },
@@ -289,6 +311,7 @@ export const workerMachine = setup({
           { target: 'IDLE', actions: ['beat', 'clearOfflineFrom', 'dropJob', 'touch'] },
         ],
         ...drainsOnceJobless,
+        ...rekeys,
         TERMINATE: { target: 'TERMINATED', actions: ['recordError', 'dropJob', 'touch'] },
       },
     },

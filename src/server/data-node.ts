@@ -1,6 +1,6 @@
 import { ServerConfigSchema, type ServerConfig, type ServerConfigInput } from '../contracts/server-config.ts';
 import { createLogger, type Logger } from '../core/log.ts';
-import { Authenticator, createToken } from '../api/auth.ts';
+import { createToken } from '../api/auth.ts';
 import { localCaller, subjectCommandHandler } from '../api/command-caller.ts';
 import { commands } from '../api/commands.ts';
 import { pageBudget } from '../api/page.ts';
@@ -88,8 +88,8 @@ export async function startDataNode(options: DataNodeOptions = {}): Promise<Data
     await bus?.close();
   };
   try {
-    ov = await createOverseer({ ...runtimeConfig, logger, ...(bus ? { bus } : {}) });
-    const caller = localCaller(ov.runtime.dispatch, new Authenticator({ secret }));
+    ov = await createOverseer({ ...runtimeConfig, logger, tokenSecret: secret, ...(bus ? { bus } : {}) });
+    const caller = localCaller(ov.runtime.dispatch, ov.runtime.authenticator);
     const metrics = new HttpMetrics(runtimeSampler(ov.runtime, bus));
     // One answer budget for both transports of the node, so a page ends at the same item over HTTP and NATS.
     const maxAnswerBytes = pageBudget(bus?.maxPayload);

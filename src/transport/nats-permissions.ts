@@ -20,6 +20,28 @@ export function workspacePermissions(workspaceId: string): NatsPermissions {
 }
 
 /**
+ * One worker's clients: publish only the subjects of `commandNames` in its workspace (a worker's own commands, one
+ * subject each, no wildcard), subscribe only to its own inboxes and its own worker's events. Another worker of the
+ * same workspace can thus read neither its replies nor its events. The data node still checks the credential of
+ * every command; these permissions are defence in depth.
+ */
+export function workerPermissions(
+  workspaceId: string,
+  workerId: string,
+  commandNames: readonly string[],
+): NatsPermissions {
+  return {
+    publish: { allow: commandNames.map((name) => subjects.command(workspaceId, name)) },
+    subscribe: {
+      allow: [
+        `${subjects.workerInbox(workspaceId, workerId)}.>`,
+        subjects.workerEvents(workspaceId, workerId),
+      ],
+    },
+  };
+}
+
+/**
  * The data node (`serve --nats`): serves every workspace's commands (queue group `q`) and the services
  * framework's `$SRV` subjects, publishes and reads events, pings `$SRV.PING.overseer` at start (replies in
  * `_INBOX`), and answers each request once on its reply subject, whatever inbox that is (`allow_responses`),

@@ -23,6 +23,14 @@ export const subjects = {
   sharedInbox: '_INBOX',
   /** The reply prefix a workspace's fenced clients set (`inboxPrefix`): the only inboxes they may read. */
   workspaceInbox: (workspaceId: string): string => `_INBOX_${workspaceId}`,
+  /**
+   * The reply prefix one worker's clients set (`_INBOX_<workspace>.<worker>`): inside its workspace's prefix, so the
+   * data node answers it as it answers the workspace's, while the worker's NATS user may read this prefix only.
+   */
+  workerInbox: (workspaceId: string, workerId: string): string => `_INBOX_${workspaceId}.${workerId}`,
+  /** Every event of one worker: `overseer.evt.<workspace>.worker.<worker>.>`. */
+  workerEvents: (workspaceId: string, workerId: string): string =>
+    subjects.event(workspaceId, 'worker', workerId, '>'),
   /** The NATS services framework's discovery and stats subjects. */
   services: '$SRV.>',
   /** Who serves a service: `$SRV.PING.<name>`. */

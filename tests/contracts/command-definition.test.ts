@@ -4,6 +4,7 @@
  * in every derived artefact (route, OpenAPI operation with its answer and error codes, Postman item, NATS
  * endpoint) and in the typed client; and dispatch checks every answer against the command's output schema.
  */
+import { embeddedAdmin } from '../../src/contracts/scopes.ts';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { mutation, query } from '../../src/api/command.ts';
@@ -139,7 +140,7 @@ describe('dispatch over a table', () => {
 
   it('runs the throwaway command through the typed call', async () => {
     const { host } = t.ov.runtime;
-    const call = typedCall<typeof table>(createDispatch(host, { commands: table }), 'acme', 'tester');
+    const call = typedCall<typeof table>(createDispatch(host, { commands: table }), 'acme', embeddedAdmin('acme'));
     const answer = await call('test.echo', { text: 'hi', shout: true }, { idempotencyKey: 'echo-1' });
     expect(answer).toEqual({ text: 'HI', length: 2 });
     expect(
@@ -149,7 +150,7 @@ describe('dispatch over a table', () => {
     });
     // Not in the runtime's own table.
     expect(
-      await rejection(t.ov.runtime.dispatch('test.echo', 'acme', { text: 'hi' }, { principal: 'x' })),
+      await rejection(t.ov.runtime.dispatch('test.echo', 'acme', { text: 'hi' }, { principal: embeddedAdmin('acme') })),
     ).toMatchObject({ code: 'NOT_FOUND' });
   });
 
@@ -190,12 +191,12 @@ describe('dispatch over a table', () => {
   it('checks every answer against its output schema under test, and not when told not to', async () => {
     const { host } = t.ov.runtime;
     const checking = createDispatch(host, { commands: table });
-    const err = await rejection(checking('test.liar', 'acme', {}, { principal: 'x' }));
+    const err = await rejection(checking('test.liar', 'acme', {}, { principal: embeddedAdmin('acme') }));
     expect(err.message).toBe(
       'test.liar answered outside its output schema: length: Invalid input: expected number, received string',
     );
     const production = createDispatch(host, { commands: table, checkAnswers: false });
-    expect(await production('test.liar', 'acme', {}, { principal: 'x' })).toEqual({
+    expect(await production('test.liar', 'acme', {}, { principal: embeddedAdmin('acme') })).toEqual({
       text: 'x',
       length: 'one',
     });
@@ -233,6 +234,7 @@ describe('golden: the NATS endpoints of the runtime', () => {
         'sessions.open',
         'sessions.touch',
         'supervisor.metrics',
+        'workers.credential',
         'workers.deregister',
         'workers.get',
         'workers.heartbeat',

@@ -50,7 +50,9 @@ describe('examples/03-http.sh', () => {
     const jobId = jobLine!.split(' ')[1]!;
     expect(lines).toContain(`replayed ${jobId}`);
     expect(lines.some((l) => /^worker wrk_\S+ IDLE$/.test(l))).toBe(true);
-    expect(lines).toContain(`claimed ${jobId} with lease 1`);
+    const workerId = lines.find((l) => /^worker wrk_\S+ IDLE$/.test(l))!.split(' ')[1]!;
+    expect(lines).toContain(`acting as ${workerId}`);
+    expect(lines).toContain(`claimed ${jobId} with lease fence 1`);
     expect(lines).toContain('directive continue');
     expect(lines).toContain(`job ${jobId} COMPLETED`);
     const events = lines.filter((l) => l.startsWith('#'));

@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- the document is walked as untyped JSON */
+import { embeddedAdmin } from '../../src/contracts/scopes.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -236,7 +237,7 @@ describe('the answers match their documented schemas', () => {
 
   /** Runs a command and checks its answer against its schema (no missing and no extra fields). */
   const run = async (name: string, input: unknown): Promise<Json> => {
-    const answer = await ov.runtime.dispatch(name, 'contract', input, { principal: 'test' });
+    const answer = await ov.runtime.dispatch(name, 'contract', input, { principal: embeddedAdmin('contract') });
     const plain = JSON.parse(JSON.stringify(answer)) as Json;
     const parsed = ANSWERS[name]!.safeParse(plain);
     expect(parsed.success, `${name}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
@@ -256,6 +257,7 @@ describe('the answers match their documented schemas', () => {
 
   it('for the main flow of every service', async () => {
     const worker = await run('workers.register', { name: 'a', capabilities: ['ts'] });
+    await run('workers.credential', { workerId: worker.id });
     const job = await run('jobs.submit', { title: 't', capabilities: ['ts'], metadata: { k: 1 } });
     await run('jobs.update', { jobId: job.id, priority: 'high' });
     await run('jobs.get', { jobId: job.id });

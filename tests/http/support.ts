@@ -51,8 +51,11 @@ export const freshWs = (prefix = 'ws'): string => `${prefix}-${process.pid}-${++
 
 /** A runtime on a temp dir with its HTTP server (rate limit off unless given). */
 export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
-  const t = await openTestOverseer(options.overseer ?? {});
-  const authenticator = new Authenticator({ secret: TEST_SECRET }, options.authNow ?? Date.now);
+  const t = await openTestOverseer({ tokenSecret: TEST_SECRET, ...options.overseer });
+  // The runtime's own (it checks revoked worker credentials), unless a test sets the authentication clock.
+  const authenticator = options.authNow
+    ? new Authenticator({ secret: TEST_SECRET }, options.authNow)
+    : t.ov.runtime.authenticator;
   let openapi: unknown;
   const app = buildHttpServer({
     caller: localCaller(t.ov.runtime.dispatch, authenticator),

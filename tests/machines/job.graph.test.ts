@@ -11,7 +11,14 @@ function inputWith(maxRetries: number): JobInput {
   return { id: 'job-1', workspaceId: 'ws', spec, depth: 0, at: 0 };
 }
 
-const claim = { type: 'CLAIM', at, workerId: 'w1', leaseToken: 'lease-1', leaseExpiresAt: 31_000 } as const;
+const claim = {
+  type: 'CLAIM',
+  at,
+  workerId: 'w1',
+  leaseFence: '1',
+  leaseDigest: 'digest-1',
+  leaseExpiresAt: 31_000,
+} as const;
 const failRetryable = { type: 'FAIL', at, reason: 'flaky', retryable: true } as const;
 
 /** One sample per event type, and one per payload variant the guards look at. */
@@ -22,6 +29,7 @@ const events: JobEvent[] = [
   { type: 'DEPENDENCY_FAILED', at, reason: 'dependency failed' },
   claim,
   { type: 'EXTEND_LEASE', at, leaseExpiresAt: 61_000 },
+  { type: 'REKEY_LEASE', at, leaseDigest: 'digest-2' },
   { type: 'COMPLETE', at, openChildren: 0, result: { ok: true } },
   { type: 'COMPLETE', at, openChildren: 1, result: { ok: true } },
   { type: 'CHILDREN_SETTLED', at },
@@ -61,7 +69,7 @@ describe('job behaviour', () => {
       actor.send(failRetryable);
       expect(actor.getSnapshot().value).toBe('RETRY_WAIT');
       expect(actor.getSnapshot().context.retryCount).toBe(retry);
-      expect(actor.getSnapshot().context.leaseToken).toBeNull();
+      expect(actor.getSnapshot().context.leaseDigest).toBeNull();
       actor.send({ type: 'RETRY', at });
       expect(actor.getSnapshot().value).toBe('QUEUED');
     }
@@ -97,7 +105,8 @@ describe('job behaviour', () => {
     expect(s.context.retryCount).toBe(1);
     expect(s.context).toMatchObject({
       workerId: null,
-      leaseToken: null,
+      leaseFence: null,
+      leaseDigest: null,
       leaseExpiresAt: null,
       lastError: 'lease expired',
     });
@@ -125,7 +134,7 @@ describe('job behaviour', () => {
     ]);
     expect(s.value).toBe('QUEUED');
     expect(s.context.retryCount).toBe(0);
-    expect(s.context.leaseToken).toBeNull();
+    expect(s.context.leaseDigest).toBeNull();
     expect(s.context.lastError).toBe('worker terminated');
   });
 
@@ -137,7 +146,7 @@ describe('job behaviour', () => {
     expect(s.value).toBe('RUNNING');
     expect(s.context.ownPartDone).toBe(true);
     expect(s.context.result).toEqual({ files: 3 });
-    expect(s.context.leaseToken).toBeNull();
+    expect(s.context.leaseDigest).toBeNull();
     // Its worker is gone: a lapsed lease neither re-queues nor spends a retry, and REQUEUE is refused.
     actor.send({ type: 'LEASE_EXPIRED', at });
     expect(actor.getSnapshot().value).toBe('RUNNING');
@@ -185,7 +194,7 @@ describe('job behaviour', () => {
       { type: 'CANCEL', at, reason: 'user' },
     ]);
     expect(s.value).toBe('CANCELED');
-    expect(s.context).toMatchObject({ workerId: null, leaseToken: null, lastError: 'user' });
+    expect(s.context).toMatchObject({ workerId: null, leaseDigest: null, lastError: 'user' });
     const done = run(3, [
       { type: 'ENQUEUE', at, unmetDependencies: 0 },
       claim,

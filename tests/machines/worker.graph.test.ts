@@ -4,9 +4,16 @@ import type { WorkerEvent, WorkerInput } from '../../src/machines/worker.ts';
 import { graphSuite, replay } from './graph-helpers.ts';
 
 const at = 1_000;
-const input: WorkerInput = { id: 'worker-1', workspaceId: 'ws', name: 'agent', capabilities: ['ts'], at: 0 };
+const input: WorkerInput = {
+  id: 'worker-1',
+  workspaceId: 'ws',
+  name: 'agent',
+  capabilities: ['ts'],
+  registeredBy: 'runner',
+  at: 0,
+};
 
-const claimed = { type: 'CLAIMED', at, jobId: 'job-1', leaseToken: 'lease-1' } as const;
+const claimed = { type: 'CLAIMED', at, jobId: 'job-1', leaseFence: '1', leaseDigest: 'digest-1' } as const;
 const jobEnded = { type: 'JOB_ENDED', at } as const;
 const pause = { type: 'PAUSE', at } as const;
 const resume = { type: 'RESUME', at } as const;
@@ -30,6 +37,7 @@ const events: WorkerEvent[] = [
   lapse,
   drain,
   { type: 'TERMINATE', at },
+  { type: 'REKEY_LEASE', at, leaseDigest: 'digest-2' },
 ];
 
 describe('worker chart, driven by its graph', () => {

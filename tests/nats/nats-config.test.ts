@@ -112,6 +112,6 @@ describe('overseer nats-config', () => {
 
   it('is listed in the usage', () => {
     const help = spawnSync(process.execPath, ['bin/overseer.js', 'help'], { encoding: 'utf8' });
-    expect(help.stdout).toContain('nats-config --workspace ID | --data-node | --gateway');
+    expect(help.stdout).toContain('nats-config --workspace ID [--worker ID] | --data-node | --gateway');
   });
 });

@@ -89,7 +89,7 @@ describe('fencing tokens', () => {
     let job = await submit();
     let first = await ws.queue.claim({ workerId: workers[0]! });
     let holder = { workerId: workers[0]!, token: first.lease!.token };
-    const tokens = [Number(holder.token)];
+    const tokens = [first.lease!.fence];
     const completed: string[] = [];
     let handovers = 0;
     let sameWorker = 0;
@@ -110,8 +110,8 @@ describe('fencing tokens', () => {
       const claim = await ws.queue.claim({ workerId: next });
       expect(claim.job?.id).toBe(job.id);
       const token = claim.lease!.token;
-      expect(Number(token)).toBeGreaterThan(tokens[tokens.length - 1]!);
-      tokens.push(Number(token));
+      expect(claim.lease!.fence).toBeGreaterThan(tokens[tokens.length - 1]!);
+      tokens.push(claim.lease!.fence);
       handovers++;
 
       // A's late calls with its old token: refused; the job stays with B.
@@ -135,8 +135,8 @@ describe('fencing tokens', () => {
           job = await submit();
           first = await ws.queue.claim({ workerId: next });
           expect(first.job?.id).toBe(job.id);
-          expect(Number(first.lease!.token)).toBeGreaterThan(tokens[tokens.length - 1]!);
-          tokens.push(Number(first.lease!.token));
+          expect(first.lease!.fence).toBeGreaterThan(tokens[tokens.length - 1]!);
+          tokens.push(first.lease!.fence);
           holder = { workerId: next, token: first.lease!.token };
         }
       }
@@ -169,11 +169,11 @@ describe('fencing tokens', () => {
     const claims = await Promise.all(workers.map((w) => ws.queue.claim({ workerId: w.id })));
     // All ten claims merged into one batch (one commit, one write of the fencing token).
     expect(t.ov.runtime.host.pipeline.latestId).toBe(batch + 1);
-    const tokens = claims.map((c) => Number(c.lease!.token));
+    const tokens = claims.map((c) => c.lease!.fence);
     expect(new Set(tokens).size).toBe(10);
     ws = (await t.reopen()).workspace('fence');
     const again = await ws.queue.claim({ workerId: (await ws.workers.register({ name: 'late' })).id });
-    expect(Number(again.lease!.token)).toBeGreaterThan(Math.max(...tokens));
+    expect(again.lease!.fence).toBeGreaterThan(Math.max(...tokens));
   });
 
   it('after TERMINATE the old token heartbeats `terminate`; the next holder completes', async () => {
@@ -191,7 +191,7 @@ describe('fencing tokens', () => {
       const a = (await ws.workers.register({ name: `a${i}` })).id;
       const ca = await ws.queue.claim({ workerId: a });
       expect(ca.job?.id).toBe(job.id);
-      expect(Number(ca.lease!.token)).toBeGreaterThan(last);
+      expect(ca.lease!.fence).toBeGreaterThan(last);
       // TERMINATE revokes A's lease and re-queues the job without spending a retry (maxRetries 0 still runs it).
       await ws.workers.terminate(a, { reason: 'stuck' });
       expect(await ws.jobs.get(job.id)).toMatchObject({ status: 'QUEUED', retryCount: 0, workerId: null });
@@ -199,8 +199,8 @@ describe('fencing tokens', () => {
       await expectFencedOff(ws, job.id, a, ca.lease!.token, 'terminate', i);
       const cb = await ws.queue.claim({ workerId: b });
       expect(cb.job?.id).toBe(job.id);
-      expect(Number(cb.lease!.token)).toBeGreaterThan(Number(ca.lease!.token));
-      last = Number(cb.lease!.token);
+      expect(cb.lease!.fence).toBeGreaterThan(ca.lease!.fence);
+      last = cb.lease!.fence;
       // A, terminated, is fenced off while B holds the job too.
       await expectFencedOff(ws, job.id, a, ca.lease!.token, 'terminate', i + 1);
       expect((await rejection(ws.queue.claim({ workerId: a }))).code).toBe('INVALID_STATE_TRANSITION');
@@ -221,7 +221,7 @@ describe('fencing tokens', () => {
       const c = await ws.queue.claim({ workerId: a });
       expect(c.job?.id).toBe(doomed.id);
       const revoked = c.lease!.token;
-      expect(Number(revoked)).toBeGreaterThan(last);
+      expect(c.lease!.fence).toBeGreaterThan(last);
       await ws.jobs.cancel(doomed.id, { reason: 'not needed' });
       await expectFencedOff(ws, doomed.id, a, revoked, 'cancel', i);
       expect(await ws.jobs.get(doomed.id)).toMatchObject({ status: 'CANCELED', workerId: null });
@@ -231,8 +231,8 @@ describe('fencing tokens', () => {
       const next = await ws.jobs.submit({ title: `n${i}`, leaseSeconds: LEASE_SECONDS });
       const cn = await ws.queue.claim({ workerId: a });
       expect(cn.job?.id).toBe(next.id);
-      expect(Number(cn.lease!.token)).toBeGreaterThan(Number(revoked));
-      last = Number(cn.lease!.token);
+      expect(cn.lease!.fence).toBeGreaterThan(c.lease!.fence);
+      last = cn.lease!.fence;
       expect(await ws.queue.heartbeat({ workerId: a, leaseToken: revoked })).toEqual({
         directive: 'cancel',
         leaseExpiresAt: null,
@@ -249,7 +249,7 @@ describe('fencing tokens', () => {
         expect((await ws.queue.heartbeat({ workerId: a, leaseToken: revoked })).directive).toBe('cancel');
         const again = await ws.queue.claim({ workerId: a });
         expect(again.job?.id).toBe(next.id);
-        last = Number(again.lease!.token);
+        last = again.lease!.fence;
         await ws.queue.complete({ jobId: next.id, leaseToken: again.lease!.token });
       } else {
         await ws.queue.complete({ jobId: next.id, leaseToken: cn.lease!.token });

@@ -548,6 +548,19 @@ class Submit extends Cmd {
   }
 }
 
+/** The lease secret a claim (or a completion's next claim) answered, if any. */
+function leaseOf(command: string, answer: unknown): string | undefined {
+  const a = answer as { lease?: { token: string }; next?: { lease?: { token: string } } } | undefined;
+  return command === 'claim' ? a?.lease?.token : command === 'complete' ? a?.next?.lease?.token : undefined;
+}
+
+/** Records a replay's fresh secret in the kept answer, so the next replay is compared with it. */
+function setLease(answer: unknown, command: string, token: string): void {
+  const a = answer as { lease?: { token: string }; next?: { lease?: { token: string } } };
+  const lease = command === 'claim' ? a.lease : a.next?.lease;
+  if (lease) lease.token = token;
+}
+
 class Claim extends Cmd {
   constructor(
     readonly w: number,
@@ -567,7 +580,12 @@ class Claim extends Cmd {
     checkOutcome(m, `claim by ${workerId} (${w.status})`, predicted, outcome);
     await r.settle();
     const answer = outcome.ok ? outcome.value : undefined;
-    m.claimContext = { workerId, token: answer?.lease?.token, jobId: answer?.job?.id ?? undefined };
+    m.claimContext = {
+      workerId,
+      token: answer?.lease?.token,
+      fence: answer?.lease?.fence,
+      jobId: answer?.job?.id ?? undefined,
+    };
     m.claimedNow = [];
     await sync(m, r);
     m.claimContext = null;
@@ -652,6 +670,7 @@ class Complete extends Cmd {
     m.claimContext = {
       workerId: lease.workerId,
       token: answer?.next?.lease?.token,
+      fence: answer?.next?.lease?.fence,
       jobId: answer?.next?.job?.id,
     };
     m.claimedNow = [];
@@ -1039,6 +1058,15 @@ class Replay extends Cmd {
       p = r.ws.resources.release(sentRelease, options);
     } else p = r.ws.queue.claim(k.input as { workerId: string }, options);
     const outcome = await attempt(p);
+    // A replayed claim carries the same lease with a fresh secret: the model's current token moves to it.
+    if (outcome.ok) {
+      const [before, after] = [leaseOf(k.command, k.answer), leaseOf(k.command, outcome.value)];
+      if (before && after) {
+        if (before === after) m.flag('replay', `replay of ${k.command} ${k.key} answered the same lease secret`);
+        m.rekey(before, after);
+        setLease(k.answer, k.command, after);
+      }
+    }
     // A keyed call that changed nothing (a release of what the job did not hold) leaves no record: its replay
     // runs again. The model follows, so exploration can go on past it (MODEL_IGNORE=replay-unrecorded).
     const rerun = k.noop === true && outcome.ok && (mm || canonical(outcome.value) !== canonical(k.answer));

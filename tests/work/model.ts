@@ -124,8 +124,9 @@ export interface Issued {
 /** Claims a command may make while its records are applied. */
 export interface ClaimContext {
   workerId: string;
-  /** The token and job the command's answer carries (checked against the record). */
+  /** The lease secret, fence and job the command's answer carries (checked against the record). */
   token: string | undefined;
+  fence: number | undefined;
   jobId: string | undefined;
 }
 
@@ -550,9 +551,10 @@ export class Model {
     if (ctx.jobId !== undefined && ctx.jobId !== j.id)
       this.flag('claim-answer', `the claim answered ${ctx.jobId} but the journal claims ${j.id}`);
     const token = ctx.token ?? '';
-    if (!(Number(token) > this.lastToken))
-      this.flag('fence', `token ${token} is not greater than the last one handed out (${this.lastToken})`);
-    this.lastToken = Math.max(this.lastToken, Number(token) || 0);
+    const fence = ctx.fence ?? 0;
+    if (!(fence > this.lastToken))
+      this.flag('fence', `fence ${fence} is not greater than the last one handed out (${this.lastToken})`);
+    this.lastToken = Math.max(this.lastToken, fence);
     this.allocate(this.claimRequest(j));
     j.arrival = -1;
     j.workerId = ctx.workerId;
@@ -564,6 +566,19 @@ export class Model {
       this.flag('retries', `${j.id} ran ${j.claims} attempts with maxRetries ${j.spec.maxRetries}`);
     this.issued.push({ token, jobId: j.id, workerId: ctx.workerId });
     this.claimedNow.push(j.id);
+  }
+
+  /**
+   * A replayed claim handed the lease `from` a new secret `to`: if that lease is still current, `to` is now its
+   * token and `from` is stale (it stays in `issued` as a stale token).
+   */
+  rekey(from: string, to: string): void {
+    const j = [...this.jobs.values()].find((x) => x.status === 'RUNNING' && x.token === from);
+    if (!j) return;
+    j.token = to;
+    const w = j.workerId === null ? undefined : this.workers.get(j.workerId);
+    if (w?.token === from) w.token = to;
+    this.issued.push({ token: to, jobId: j.id, workerId: j.workerId! });
   }
 
   private describeQueue(): string {

@@ -78,9 +78,15 @@ describe('queue and claims', () => {
     setTimeout(() => void ws.jobs.submit({ title: 'arrives later' }), 100);
     const got = await claim;
     expect(got.job?.title).toBe('arrives later');
-    // A retry of the same call answers the claim it made, not an empty pass from before the job came.
-    expect(await ws.queue.claim({ workerId: w.id, waitMs: 5_000 }, { idempotencyKey: 'poll-1' })).toEqual(
-      got,
+    // A retry of the same call answers the claim it made, not an empty pass from before the job came: the same
+    // lease, with a fresh secret; the first secret stops working.
+    const again = await ws.queue.claim({ workerId: w.id, waitMs: 5_000 }, { idempotencyKey: 'poll-1' });
+    const { token: first, ...lease } = got.lease!;
+    expect(again).toEqual({ ...got, lease: { ...lease, token: again.lease!.token } });
+    expect(again.lease!.token).not.toBe(first);
+    expect((await rejection(ws.queue.heartbeat({ workerId: w.id, leaseToken: first }))).code).toBe('LEASE_LOST');
+    expect((await ws.queue.heartbeat({ workerId: w.id, leaseToken: again.lease!.token })).directive).toBe(
+      'continue',
     );
   });
 
@@ -272,7 +278,7 @@ describe('queue and claims', () => {
       'LEASE_LOST',
     );
     const c2 = await ws.queue.claim({ workerId: w.id });
-    expect(Number(c2.lease!.token)).toBeGreaterThan(Number(c1.lease!.token));
+    expect(c2.lease!.fence).toBeGreaterThan(c1.lease!.fence);
     clock.increment(10_000);
     await settle(t);
     expect(await ws.jobs.get(job.id)).toMatchObject({ status: 'FAILED', lastError: 'lease expired' });
@@ -332,7 +338,7 @@ describe('queue and claims', () => {
     expect((await ws.queue.stats()).depth).toEqual({ high: 0, normal: 1, low: 1 });
     const done = await ws.queue.complete({ jobId: c.job!.id, leaseToken: c.lease!.token, claimNext: true });
     expect(done.next?.job?.title).toBe('n');
-    expect(Number(done.next!.lease!.token)).toBeGreaterThan(Number(c.lease!.token));
+    expect(done.next!.lease!.fence).toBeGreaterThan(c.lease!.fence);
   });
 });
 

@@ -16,11 +16,12 @@ import {
   RETRY_TIMER,
   transitionJob,
 } from '../work/lifecycle.ts';
+import { leaseDigest, mintLeaseSecret } from '../work/lease-secret.ts';
 
 /** Claims the first queued job the worker can run and whose resources can be allocated, or answers `{ job: null }`. */
 export function claim(tx: Tx, workerId: string): ClaimAnswer {
   const worker = tx.get('worker', workerId);
-  const probe = { type: 'CLAIMED' as const, at: tx.now, jobId: '', leaseToken: '' };
+  const probe = { type: 'CLAIMED' as const, at: tx.now, jobId: '', leaseFence: '', leaseDigest: '' };
   if (!worker.can(probe)) {
     throw new OverseerError(
       'INVALID_STATE_TRANSITION',
@@ -58,18 +59,27 @@ export function claim(tx: Tx, workerId: string): ClaimAnswer {
     };
     if (!work.ledger.check(request).ok) continue;
     const c = tx.get('job', entry.jobId).context;
-    const token = String(++work.fence);
+    const fence = ++work.fence;
+    const leaseFence = String(fence);
+    const secret = mintLeaseSecret();
     const expiresAt = tx.now + c.spec.leaseSeconds * 1000;
     tx.send([
       {
         kind: 'job',
         id: entry.jobId,
-        event: { type: 'CLAIM', at: tx.now, workerId, leaseToken: token, leaseExpiresAt: expiresAt },
+        event: {
+          type: 'CLAIM',
+          at: tx.now,
+          workerId,
+          leaseFence,
+          leaseDigest: secret.digest,
+          leaseExpiresAt: expiresAt,
+        },
       },
       {
         kind: 'worker',
         id: workerId,
-        event: { type: 'CLAIMED', at: tx.now, jobId: entry.jobId, leaseToken: token },
+        event: { type: 'CLAIMED', at: tx.now, jobId: entry.jobId, leaseFence, leaseDigest: secret.digest },
       },
     ]);
     dequeue(tx, entry.jobId, entry.rank);
@@ -77,42 +87,66 @@ export function claim(tx: Tx, workerId: string): ClaimAnswer {
     tx.write(change.write);
     tx.onRevert(change.undo);
     tx.writeLatest('meta', ['fence', tx.ws], () => work.fence);
-    armLease(tx, entry.jobId, token, expiresAt, c.spec.leaseSeconds);
+    armLease(tx, entry.jobId, leaseFence, expiresAt, c.spec.leaseSeconds);
     if (c.spec.execution.timeoutSeconds !== undefined) {
       tx.setTimer('job', entry.jobId, JOB_TIMEOUT_TIMER, tx.now + c.spec.execution.timeoutSeconds * 1000, {
         type: 'TIMEOUT',
-        token,
+        fence: leaseFence,
       });
     }
     return {
       job: jobView(tx.get('job', entry.jobId)),
-      lease: { token, expiresAt },
+      lease: { token: secret.token, fence, expiresAt },
       workOrder: { jobId: entry.jobId, workerId, claimedAt: tx.now, retryCount: c.retryCount },
     };
   }
   return { job: null };
 }
 
-function armLease(tx: Tx, jobId: string, token: string, expiresAt: number, leaseSeconds: number): void {
-  tx.setTimer('job', jobId, LEASE_TIMER, expiresAt, { type: 'LEASE_EXPIRED', token }, leaseSeconds * 1000);
+/** Arms the lease deadline of the claim fenced `fence` (timers name the fence, never the secret). */
+function armLease(tx: Tx, jobId: string, fence: string, expiresAt: number, leaseSeconds: number): void {
+  tx.setTimer('job', jobId, LEASE_TIMER, expiresAt, { type: 'LEASE_EXPIRED', fence }, leaseSeconds * 1000);
 }
 
-/** The RUNNING job whose lease `token` is, or `LEASE_LOST` (changing nothing). */
-function requireLease(tx: Tx, jobId: string, token: string): JobContext {
+/**
+ * The RUNNING job whose lease's secret is `token`, or `LEASE_LOST` (changing nothing). A wrong secret and a stale
+ * lease answer alike, and the answer never echoes the token.
+ */
+export function requireLease(tx: Tx, jobId: string, token: string): JobContext {
   const job = tx.get('job', jobId);
   const c = job.context;
-  if (job.value !== 'RUNNING' || c.leaseToken !== token) {
+  if (job.value !== 'RUNNING' || c.leaseDigest === null || c.leaseDigest !== leaseDigest(token)) {
     throw new OverseerError(
       'LEASE_LOST',
-      `The lease ${token} of job ${jobId} is not current; the job is ${String(job.value)}.`,
-      {
-        jobId,
-        state: job.value,
-        leaseToken: token,
-      },
+      `The lease presented for job ${jobId} is not its current lease; the job is ${String(job.value)}.`,
+      { jobId, state: job.value },
     );
   }
   return c;
+}
+
+/**
+ * A claim answered again (an idempotent replay): its lease gets a fresh secret and the previous one stops working,
+ * if the claim's worker still holds it; otherwise the fresh secret opens nothing (LEASE_LOST, as the old one would).
+ */
+export function rekeyLease(tx: Tx, answer: ClaimAnswer): ClaimAnswer {
+  const { lease, workOrder } = answer;
+  if (!lease || !workOrder) return answer;
+  const secret = mintLeaseSecret();
+  const job = tx.find('job', workOrder.jobId);
+  const c = job?.context;
+  if (
+    job?.value === 'RUNNING' &&
+    c?.leaseFence === String(lease.fence) &&
+    c.workerId === workOrder.workerId
+  ) {
+    const event = { type: 'REKEY_LEASE' as const, at: tx.now, leaseDigest: secret.digest };
+    tx.send([
+      { kind: 'job', id: workOrder.jobId, event },
+      { kind: 'worker', id: workOrder.workerId, event },
+    ]);
+  }
+  return { ...answer, lease: { ...lease, token: secret.token } };
 }
 
 /** The worker reports its part of a job done; with `claimNext` the answer carries its next claim, in one commit. */
@@ -146,14 +180,14 @@ export function fail(
   return { job: jobView(tx.get('job', input.jobId)) };
 }
 
-/** Extends a live lease; answers the new expiry. */
-export function extendLease(tx: Tx, jobId: string, token: string): number {
-  const c = requireLease(tx, jobId, token);
+/** Extends the live lease of a RUNNING job; answers the new expiry. */
+export function extendLease(tx: Tx, jobId: string): number {
+  const c = tx.get('job', jobId).context;
   const expiresAt = tx.now + c.spec.leaseSeconds * 1000;
   tx.send([
     { kind: 'job', id: jobId, event: { type: 'EXTEND_LEASE', at: tx.now, leaseExpiresAt: expiresAt } },
   ]);
-  armLease(tx, jobId, token, expiresAt, c.spec.leaseSeconds);
+  armLease(tx, jobId, c.leaseFence!, expiresAt, c.spec.leaseSeconds);
   return expiresAt;
 }
 
@@ -166,20 +200,23 @@ export function suspendLease(tx: Tx, jobId: string): void {
 export function resumeLease(tx: Tx, jobId: string): void {
   const job = tx.find('job', jobId);
   const c = job?.context;
-  if (job?.value !== 'RUNNING' || !c?.leaseToken) return;
-  extendLease(tx, jobId, c.leaseToken);
+  if (job?.value !== 'RUNNING' || !c?.leaseFence) return;
+  extendLease(tx, jobId);
 }
+
+/** The fence a lease timer was armed for (`token` in timers stored before leases had secrets). */
+const fenceOf = (event: Record<string, unknown>): unknown => event['fence'] ?? event['token'];
 
 /** What the job timers do when they fire: only against the lease they were armed for. */
 export function registerJobTimers(host: ActorHost): void {
   host.onTimer(LEASE_TIMER, (tx, entry) => {
     const job = tx.find('job', entry.id);
-    if (job?.value !== 'RUNNING' || job.context.leaseToken !== entry.event['token']) return;
+    if (job?.value !== 'RUNNING' || job.context.leaseFence !== fenceOf(entry.event)) return;
     transitionJob(tx, entry.id, { type: 'LEASE_EXPIRED', at: tx.now });
   });
   host.onTimer(JOB_TIMEOUT_TIMER, (tx, entry) => {
     const job = tx.find('job', entry.id);
-    if (job?.value !== 'RUNNING' || job.context.leaseToken !== entry.event['token']) return;
+    if (job?.value !== 'RUNNING' || job.context.leaseFence !== fenceOf(entry.event)) return;
     transitionJob(tx, entry.id, { type: 'TIMEOUT', at: tx.now }, { revoked: true });
   });
   host.onTimer(RETRY_TIMER, (tx, entry) => {

@@ -10,6 +10,7 @@ import type { WorkerContext, WorkerEvent, WorkerInput } from '../../machines/wor
 import type { Tx } from '../tx.ts';
 import { workerView } from '../views.ts';
 import { HEARTBEAT_TIMER, transitionJob } from '../work/lifecycle.ts';
+import { leaseDigest } from '../work/lease-secret.ts';
 import { extendLease, resumeLease, suspendLease } from './queue.ts';
 
 export { HEARTBEAT_TIMER };
@@ -46,6 +47,7 @@ export function registerWorker(
     name: input.name,
     capabilities: [...new Set(input.capabilities)],
     ...(input.metadata ? { metadata: input.metadata } : {}),
+    registeredBy: tx.principal,
     at: tx.now,
   };
   tx.create('worker', id, workerInput, { event: 'workers.register' });
@@ -53,30 +55,45 @@ export function registerWorker(
   return workerView(tx.get('worker', id));
 }
 
+/** The id of a worker that has not ended (a credential is minted only for one), else INVALID_STATE_TRANSITION. */
+export function liveWorker(tx: Tx, workerId: string): string {
+  const status = tx.get('worker', workerId).value;
+  if (isFinal(status))
+    throw new OverseerError(
+      'INVALID_STATE_TRANSITION',
+      `The worker ${workerId} is ${status}: it gets no credential.`,
+      {
+        kind: 'worker',
+        id: workerId,
+        state: status,
+      },
+    );
+  return workerId;
+}
+
 /** Whether the job a worker holds still has a live lease. */
 function leaseLive(tx: Tx, c: WorkerContext): boolean {
-  if (c.jobId === null || c.leaseToken === null) return false;
+  if (c.jobId === null || c.leaseFence === null) return false;
   const job = tx.find('job', c.jobId);
-  return job?.value === 'RUNNING' && job.context.leaseToken === c.leaseToken;
+  return job?.value === 'RUNNING' && job.context.leaseFence === c.leaseFence;
 }
 
 /**
- * Keeps a worker alive and, with a lease token, extends that lease. A worker in a final state, or a token revoked
- * by CANCEL or TERMINATE, is sent to no chart: the answer is `terminate` or `cancel` (DESIGN §1). Any other token
- * that is not the worker's current lease answers `LEASE_LOST`.
+ * Keeps a worker alive and, with a lease token (its secret), extends that lease. A worker in a final state, or a
+ * lease revoked by CANCEL or TERMINATE, is sent to no chart: the answer is `terminate` or `cancel` (DESIGN §1). Any
+ * other token that is not the secret of the worker's current lease answers `LEASE_LOST`.
  */
 export function heartbeat(tx: Tx, workerId: string, leaseToken?: string): HeartbeatAnswer {
   const snapshot = tx.get('worker', workerId);
   const status = snapshot.value;
   const c = snapshot.context;
   if (isFinal(status)) return { directive: 'terminate', leaseExpiresAt: null };
-  if (leaseToken !== undefined && leaseToken !== c.leaseToken) {
-    if (leaseToken === c.revokedLeaseToken) return { directive: 'cancel', leaseExpiresAt: null };
-    throw new OverseerError(
-      'LEASE_LOST',
-      `The lease ${leaseToken} is not the lease worker ${workerId} holds.`,
-      { workerId, leaseToken },
-    );
+  const digest = leaseToken === undefined ? undefined : leaseDigest(leaseToken);
+  if (digest !== undefined && digest !== c.leaseDigest) {
+    if (digest === c.revokedLeaseDigest) return { directive: 'cancel', leaseExpiresAt: null };
+    throw new OverseerError('LEASE_LOST', `The lease presented is not the lease worker ${workerId} holds.`, {
+      workerId,
+    });
   }
   const pending = c.pendingDirective;
   const event: WorkerEvent = { type: 'HEARTBEAT', at: tx.now, leaseLive: leaseLive(tx, c) };
@@ -87,9 +104,7 @@ export function heartbeat(tx: Tx, workerId: string, leaseToken?: string): Heartb
   if (leaseToken !== undefined && ac.jobId !== null && leaseLive(tx, ac)) {
     // A paused worker's lease stays suspended; its expiry is reported as it stands.
     leaseExpiresAt =
-      after.value === 'PAUSED'
-        ? tx.get('job', ac.jobId).context.leaseExpiresAt
-        : extendLease(tx, ac.jobId, leaseToken);
+      after.value === 'PAUSED' ? tx.get('job', ac.jobId).context.leaseExpiresAt : extendLease(tx, ac.jobId);
   }
   return { directive: directiveFor(after.value, pending), leaseExpiresAt };
 }
@@ -122,7 +137,7 @@ export function terminateWorker(tx: Tx, id: string, reason?: string): Worker {
   if (c.jobId !== null) {
     const job = tx.find('job', c.jobId);
     const jc = job?.context;
-    if (job?.value === 'RUNNING' && jc?.leaseToken === c.leaseToken && !jc.ownPartDone) {
+    if (job?.value === 'RUNNING' && jc?.leaseFence === c.leaseFence && !jc.ownPartDone) {
       transitionJob(
         tx,
         c.jobId,

@@ -4,6 +4,8 @@ import type { ActorHost } from '../actor-host.ts';
 import type { ClaimAnswer } from '../../contracts/answers.ts';
 import type { AllocateOutcome } from '../services/resources.ts';
 import type { Tx } from '../tx.ts';
+import type { Principal } from '../../contracts/scopes.ts';
+import { withoutLeaseSecret } from './lease-secret.ts';
 
 /** A claimer parked until a matching job is enqueued (long-poll). */
 export interface ClaimWaiter {
@@ -33,7 +35,7 @@ export interface Waiters {
 export interface ParkingCall {
   host: ActorHost;
   ws: string;
-  principal: string;
+  principal: Principal;
   idempotencyKey?: string | undefined;
 }
 
@@ -139,9 +141,10 @@ export async function claimWithWait(
       {
         ws: call.ws,
         command: 'queue.claim',
-        principal: call.principal,
+        principal: call.principal.sub,
         idempotencyKey: call.idempotencyKey,
         recordAnswer: () => parked === null,
+        recordAs: withoutLeaseSecret,
         payload: input,
       },
       (tx) => {
@@ -184,7 +187,7 @@ export async function allocateWithWait(
       {
         ws: call.ws,
         command: 'resources.allocate',
-        principal: call.principal,
+        principal: call.principal.sub,
         idempotencyKey: call.idempotencyKey,
         recordAnswer: () => parked === null,
         payload: input,

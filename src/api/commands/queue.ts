@@ -13,10 +13,27 @@ import { heartbeat } from '../../actors/services/workers.ts';
 import { defineCommand, mutation, query, type CommandErrorCode } from '../command.ts';
 import { claimWithWait } from '../../actors/work/parking.ts';
 import { body, none, type HttpRoute } from '../route-input.ts';
-import { EXAMPLE_JOB_ID, EXAMPLE_WORKER_ID, Empty, REFUSABLE, WorkerRef } from './refs.ts';
+import { checkOwner } from '../ownership.ts';
+import { completionSecrets, revealLease } from '../lease-secrets.ts';
+import { heartbeatSecrets } from '../worker-credentials.ts';
+import {
+  EXAMPLE_JOB_ID,
+  EXAMPLE_LEASE_TOKEN,
+  EXAMPLE_WORKER_ID,
+  Empty,
+  REFUSABLE,
+  WorkerRef,
+} from './refs.ts';
 
+/** The codes of a call on a worker, a job it holds, or its session. */
+export const OWNED: readonly CommandErrorCode[] = [...REFUSABLE, 'NOT_YOUR_WORKER'];
 /** The codes of a call that presents a lease token. */
-export const LEASED: readonly CommandErrorCode[] = [...REFUSABLE, 'LEASE_LOST'];
+export const LEASED: readonly CommandErrorCode[] = [...OWNED, 'LEASE_LOST'];
+/**
+ * Who may act on a worker: its own credential, the unbound `queue:work` token that registered it, and supervisors
+ * (`supervisor:write`, e.g. an operator draining a worker or failing its stuck job with its lease).
+ */
+export const WORKER_SCOPES = ['queue:work', 'supervisor:write'] as const;
 
 /** A heartbeat under a name (`queue.heartbeat`, `workers.heartbeat`). */
 export const heartbeatCommand = <N extends string>(
@@ -29,11 +46,13 @@ export const heartbeatCommand = <N extends string>(
     summary: 'Keep a worker alive (and extend its lease); answers its directive.',
     input: WorkerRef.extend(HeartbeatSchema.shape),
     output: HeartbeatAnswerSchema,
-    scopes: ['queue:work'],
+    scopes: WORKER_SCOPES,
     errors: LEASED,
     example,
     http,
+    owner: { worker: 'workerId' },
     apply: (tx, input) => heartbeat(tx, input.workerId, input.leaseToken),
+    secrets: heartbeatSecrets,
   });
 
 /** The queue service: release, claim, complete and fail jobs under a lease. */
@@ -44,9 +63,10 @@ export const queueCommands = [
     input: EnqueueSchema,
     output: JobSchema,
     scopes: ['queue:work'],
-    errors: REFUSABLE,
+    errors: OWNED,
     example: { jobId: EXAMPLE_JOB_ID },
     http: [{ method: 'POST', path: '/api/v1/queue/enqueue', tag: 'queue', input: body }],
+    owner: { job: 'jobId' },
     apply: (tx, input) => releaseJob(tx, input.jobId),
   }),
   defineCommand({
@@ -54,33 +74,54 @@ export const queueCommands = [
     summary: 'Claim the next job the worker can run; waits up to waitMs for one.',
     input: ClaimSchema,
     output: ClaimAnswerSchema,
-    scopes: ['queue:work'],
+    scopes: WORKER_SCOPES,
     mutates: true,
-    errors: REFUSABLE,
+    errors: OWNED,
     example: { workerId: EXAMPLE_WORKER_ID, waitMs: 5000 },
     http: [{ method: 'POST', path: '/api/v1/queue/claim', tag: 'queue', input: body }],
-    run: (ctx, input) => claimWithWait(ctx, input, (tx) => claim(tx, input.workerId)),
+    owner: { worker: 'workerId' },
+    run: async (ctx, input) =>
+      revealLease(
+        ctx,
+        await claimWithWait(ctx, input, (tx) => {
+          checkOwner(tx, ctx.principal, { worker: 'workerId' }, input);
+          return claim(tx, input.workerId);
+        }),
+      ),
   }),
   mutation({
     name: 'queue.complete',
     summary: "Report the worker's part of a job done (claimNext: and claim the next).",
     input: CompleteSchema,
     output: CompleteAnswerSchema,
-    scopes: ['queue:work'],
+    scopes: WORKER_SCOPES,
     errors: LEASED,
-    example: { jobId: EXAMPLE_JOB_ID, leaseToken: '1', result: { pullRequest: 42 }, claimNext: false },
+    example: {
+      jobId: EXAMPLE_JOB_ID,
+      leaseToken: EXAMPLE_LEASE_TOKEN,
+      result: { pullRequest: 42 },
+      claimNext: false,
+    },
     http: [{ method: 'POST', path: '/api/v1/queue/complete', tag: 'queue', input: body }],
+    owner: { job: 'jobId' },
     apply: (tx, input) => complete(tx, input),
+    secrets: completionSecrets,
   }),
   mutation({
     name: 'queue.fail',
     summary: 'Report a job failed (retried with backoff when retryable).',
     input: FailSchema,
     output: CompleteAnswerSchema,
-    scopes: ['queue:work'],
+    scopes: WORKER_SCOPES,
     errors: LEASED,
-    example: { jobId: EXAMPLE_JOB_ID, leaseToken: '1', reason: 'The tests failed.', retryable: true },
+    example: {
+      jobId: EXAMPLE_JOB_ID,
+      leaseToken: EXAMPLE_LEASE_TOKEN,
+      reason: 'The tests failed.',
+      retryable: true,
+    },
     http: [{ method: 'POST', path: '/api/v1/queue/fail', tag: 'queue', input: body }],
+    owner: { job: 'jobId' },
     apply: (tx, input) => fail(tx, input),
   }),
   heartbeatCommand('queue.heartbeat'),

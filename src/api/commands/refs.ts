@@ -39,3 +39,5 @@ export async function viewOrNotFound<K extends EntityKind, T>(
 export const EXAMPLE_JOB_ID = 'job_01JZ8Q4T6YH3M5N7P9R2S4T6V8';
 /** Example ids of the documentation. */
 export const EXAMPLE_WORKER_ID = 'wrk_01JZ8Q5A2BC4D6E8F0G2H4J6K8';
+/** An example lease secret of the documentation. */
+export const EXAMPLE_LEASE_TOKEN = 'Xq3vR8pL2mN5tK7wY9zB1c';

@@ -6,6 +6,7 @@ import {
 } from '../../contracts/answers.ts';
 import { AllocateSchema, ReleaseSchema } from '../../contracts/resources.ts';
 import { allocate, release } from '../../actors/services/resources.ts';
+import { checkOwner } from '../ownership.ts';
 import { defineCommand, mutation, query } from '../command.ts';
 import { allocateWithWait } from '../../actors/work/parking.ts';
 import { body, none } from '../route-input.ts';
@@ -34,14 +35,19 @@ export const resourceCommands = [
     output: AllocateAnswerSchema,
     scopes: ['resources:write'],
     mutates: true,
-    errors: [...REFUSABLE, 'DEADLOCK_DETECTED', 'QUOTA_EXCEEDED'],
+    errors: [...REFUSABLE, 'NOT_YOUR_WORKER', 'DEADLOCK_DETECTED', 'QUOTA_EXCEEDED'],
     example: {
       jobId: EXAMPLE_JOB_ID,
       resources: [{ name: 'gpu', count: 1 }, { name: 'path:src/auth/' }],
       waitMs: 1000,
     },
     http: [{ method: 'POST', path: '/api/resources/allocate', tag: 'resources', input: body }],
-    run: (ctx, input) => allocateWithWait(ctx, input, (tx, mayWait) => allocate(tx, input, mayWait)),
+    owner: { job: 'jobId' },
+    run: (ctx, input) =>
+      allocateWithWait(ctx, input, (tx, mayWait) => {
+        checkOwner(tx, ctx.principal, { job: 'jobId' }, input);
+        return allocate(tx, input, mayWait);
+      }),
   }),
   mutation({
     name: 'resources.release',
@@ -49,8 +55,9 @@ export const resourceCommands = [
     input: ReleaseSchema,
     output: ReleaseAnswerSchema,
     scopes: ['resources:write'],
-    errors: REFUSABLE,
+    errors: [...REFUSABLE, 'NOT_YOUR_WORKER'],
     example: { jobId: EXAMPLE_JOB_ID, resources: [{ name: 'gpu', count: 1 }] },
+    owner: { job: 'jobId' },
     http: [{ method: 'POST', path: '/api/resources/release', tag: 'resources', input: body }],
     apply: (tx, input) => release(tx, input),
   }),

@@ -2,7 +2,8 @@ import { SessionOpenSchema, SessionSchema } from '../../contracts/session.ts';
 import { closeSession, idleSession, openSession, touchSession } from '../../actors/services/sessions.ts';
 import { sessionView } from '../../actors/views.ts';
 import { mutation, query } from '../command.ts';
-import { Reason, REFUSABLE, SessionRef, viewOrNotFound } from './refs.ts';
+import { OWNED, WORKER_SCOPES } from './queue.ts';
+import { Reason, SessionRef, viewOrNotFound } from './refs.ts';
 
 /** The sessions service: an agent's conversation sessions, bound to a worker. */
 export const sessionCommands = [
@@ -11,8 +12,9 @@ export const sessionCommands = [
     summary: 'Open an agent session bound to a worker.',
     input: SessionOpenSchema,
     output: SessionSchema,
-    scopes: ['queue:work'],
-    errors: REFUSABLE,
+    scopes: WORKER_SCOPES,
+    errors: OWNED,
+    owner: { worker: 'workerId' },
     apply: (tx, input) => openSession(tx, input),
   }),
   query({
@@ -28,8 +30,9 @@ export const sessionCommands = [
     summary: 'Report session activity (ACTIVE).',
     input: SessionRef,
     output: SessionSchema,
-    scopes: ['queue:work'],
-    errors: REFUSABLE,
+    scopes: WORKER_SCOPES,
+    errors: OWNED,
+    owner: { session: 'sessionId' },
     apply: (tx, input) => touchSession(tx, input.sessionId),
   }),
   mutation({
@@ -37,8 +40,9 @@ export const sessionCommands = [
     summary: 'Report the session idle (IDLE).',
     input: SessionRef,
     output: SessionSchema,
-    scopes: ['queue:work'],
-    errors: REFUSABLE,
+    scopes: WORKER_SCOPES,
+    errors: OWNED,
+    owner: { session: 'sessionId' },
     apply: (tx, input) => idleSession(tx, input.sessionId),
   }),
   mutation({
@@ -46,8 +50,9 @@ export const sessionCommands = [
     summary: 'Terminate a session.',
     input: SessionRef.extend(Reason.shape),
     output: SessionSchema,
-    scopes: ['queue:work'],
-    errors: REFUSABLE,
+    scopes: WORKER_SCOPES,
+    errors: OWNED,
+    owner: { session: 'sessionId' },
     apply: (tx, input) => closeSession(tx, input.sessionId, input.reason),
   }),
 ] as const;

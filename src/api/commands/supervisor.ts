@@ -27,12 +27,20 @@ export const supervisorCommands = [
   }),
   query({
     name: 'auth.whoami',
-    summary: "The token's subject and the workspace it runs in (any valid token).",
+    summary: "The token's subject, scopes, bound worker and the workspace it runs in (any valid token).",
     input: Empty,
     output: WhoAmISchema,
     scopes: [],
     http: [{ method: 'GET', path: '/api/v1/whoami', tag: 'auth', input: none }],
-    run: (ctx) => Promise.resolve({ sub: ctx.principal, workspaceId: ctx.ws }),
+    run: (ctx) => {
+      const { sub, scopes, workerId } = ctx.principal;
+      return Promise.resolve({
+        sub,
+        workspaceId: ctx.ws,
+        scopes: [...scopes],
+        ...(workerId ? { workerId } : {}),
+      });
+    },
   }),
   query({
     name: 'events.list',

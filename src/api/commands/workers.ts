@@ -1,4 +1,8 @@
-import { WorkerPageSchema } from '../../contracts/answers.ts';
+import {
+  WorkerCredentialSchema,
+  WorkerPageSchema,
+  WorkerRegistrationSchema,
+} from '../../contracts/answers.ts';
 import {
   CrashReportSchema,
   WorkerListSchema,
@@ -7,6 +11,7 @@ import {
 } from '../../contracts/worker.ts';
 import {
   deregisterWorker,
+  liveWorker,
   pauseWorker,
   registerWorker,
   reportCrash,
@@ -19,20 +24,42 @@ import { mutation, query } from '../command.ts';
 import { wakeClaimOf } from '../../actors/work/parking.ts';
 import { cachedRead } from '../read-cache.ts';
 import { body, idOnly, query as fromQuery, withId } from '../route-input.ts';
-import { heartbeatCommand } from './queue.ts';
+import { heartbeatCommand, OWNED, WORKER_SCOPES } from './queue.ts';
+import { registrationSecrets } from '../worker-credentials.ts';
 import { Reason, REFUSABLE, viewOrNotFound, WorkerRef } from './refs.ts';
 
 /** The workers service: register agents, inspect them, and the supervisor's directives. */
 export const workerCommands = [
   mutation({
     name: 'workers.register',
-    summary: 'Register a worker.',
+    summary: 'Register a worker; answers it with a credential bound to it.',
     input: WorkerRegisterSchema,
-    output: WorkerSchema,
+    output: WorkerRegistrationSchema,
     scopes: ['queue:work', 'workers:register'],
     example: { name: 'agent-1', capabilities: ['typescript'], metadata: { host: 'box-1' } },
     http: [{ method: 'POST', path: '/api/v1/workers', status: 201, tag: 'workers', input: body }],
+    owner: 'unbound',
     apply: (tx, input) => registerWorker(tx, input),
+    secrets: registrationSecrets,
+  }),
+  mutation({
+    name: 'workers.credential',
+    summary: "Mint a new credential bound to a worker (a runner handing it to the worker's agent).",
+    input: WorkerRef,
+    output: WorkerCredentialSchema,
+    scopes: ['workers:register', 'queue:work', 'supervisor:write'],
+    errors: OWNED,
+    http: [
+      {
+        method: 'POST',
+        path: '/api/v1/workers/:id/credential',
+        tag: 'workers',
+        input: idOnly('workerId'),
+      },
+    ],
+    owner: { worker: 'workerId' },
+    apply: (tx, input) => liveWorker(tx, input.workerId),
+    secrets: { reveal: (ctx, workerId) => ctx.credentials.mintWorkerCredential(ctx.ws, workerId) },
   }),
   query({
     name: 'workers.list',
@@ -128,8 +155,9 @@ export const workerCommands = [
     summary: 'Report that the agent crashed.',
     input: WorkerRef.extend(CrashReportSchema.shape),
     output: WorkerSchema,
-    scopes: ['queue:work'],
-    errors: REFUSABLE,
+    scopes: WORKER_SCOPES,
+    owner: { worker: 'workerId' },
+    errors: OWNED,
     example: { reason: 'The agent exited with code 137.' },
     http: [{ method: 'POST', path: '/api/v1/workers/:id/crash', tag: 'workers', input: withId('workerId') }],
     apply: (tx, input) => reportCrash(tx, input.workerId, input.reason),
@@ -139,8 +167,9 @@ export const workerCommands = [
     summary: 'Restart a failed worker.',
     input: WorkerRef,
     output: WorkerSchema,
-    scopes: ['queue:work'],
-    errors: REFUSABLE,
+    scopes: WORKER_SCOPES,
+    owner: { worker: 'workerId' },
+    errors: OWNED,
     http: [
       { method: 'POST', path: '/api/v1/workers/:id/restart', tag: 'workers', input: idOnly('workerId') },
     ],
@@ -151,8 +180,9 @@ export const workerCommands = [
     summary: 'Drain a worker: it completes when it holds no job.',
     input: WorkerRef,
     output: WorkerSchema,
-    scopes: ['queue:work'],
-    errors: REFUSABLE,
+    scopes: WORKER_SCOPES,
+    owner: { worker: 'workerId' },
+    errors: OWNED,
     http: [{ method: 'DELETE', path: '/api/v1/workers/:id', tag: 'workers', input: idOnly('workerId') }],
     apply: (tx, input) => deregisterWorker(tx, input.workerId),
     afterCommit: (ctx, input) => wakeClaimOf(ctx, input.workerId),

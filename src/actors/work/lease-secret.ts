@@ -1,0 +1,28 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { ClaimAnswer } from '../../contracts/answers.ts';
+
+/** A lease's secret token (128 random bits, base64url) and the digest stored in its place. */
+export interface LeaseSecret {
+  token: string;
+  digest: string;
+}
+
+/** The SHA-256 digest of a lease token, the only form in which it is stored. */
+export const leaseDigest = (token: string): string => createHash('sha256').update(token).digest('base64url');
+
+/**
+ * Mints a lease secret: 16 random bytes. A digest suffices to store it (no slow hash): the token carries 128 bits
+ * of entropy, so the digest cannot be inverted by guessing.
+ */
+export function mintLeaseSecret(): LeaseSecret {
+  const token = randomBytes(16).toString('base64url');
+  return { token, digest: leaseDigest(token) };
+}
+
+/** A claim answer as an idempotency record keeps it: the lease without its secret (a replay mints a new one). */
+export function withoutLeaseSecret(answer: ClaimAnswer): ClaimAnswer {
+  if (!answer.lease) return answer;
+  const { token: _secret, ...lease } = answer.lease;
+  // Stored only: `revealLease` gives a replay a fresh secret before any caller sees it.
+  return { ...answer, lease: lease as typeof answer.lease };
+}
