@@ -71,7 +71,8 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     app,
     t,
     authenticator,
-    client: (ws) => t.ov.workspace(ws),
+    // Fixtures are made by the subject `mint` gives by default: its unbound tokens own the workers they register.
+    client: (ws) => t.ov.workspace(ws, { principal: { sub: 'tester', workspaceId: ws, scopes: ['admin'] } }),
     async close() {
       await app.close();
       await t.cleanup();
@@ -379,6 +380,9 @@ export const fixtures: Record<string, Fixture> = {
       const r = await running(c);
       return { request: { id: r.workerId, body: { leaseToken: r.leaseToken } } };
     },
+  },
+  'POST /api/v1/workers/:id/credential': {
+    prepare: async (c) => ({ request: { id: (await worker(c)).id } }),
   },
   'POST /api/v1/workers/:id/crash': {
     async prepare(c) {
