@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { OverseerError } from '../core/errors.ts';
@@ -79,6 +80,8 @@ export async function createWorkerCredential(
   const token = await new SignJWT({ ws: claims.workspaceId, scopes: [...ROLES.agent], wrk: claims.workerId })
     .setProtectedHeader({ alg: TOKEN_ALGORITHM, typ: WORKER_TOKEN_TYP })
     .setSubject(claims.workerId)
+    // Each credential is distinct (two minted in one second are not the same string).
+    .setJti(randomBytes(12).toString('base64url'))
     .setIssuer(settings.issuer ?? DEFAULT_ISSUER)
     .setAudience(settings.audience ?? DEFAULT_AUDIENCE)
     .setIssuedAt(now)

@@ -68,6 +68,8 @@ export interface WorkspaceClient {
     ): Promise<Out<'workers.reportCrash'>>;
     restart(workerId: string, options?: CommandOptions): Promise<Out<'workers.restart'>>;
     deregister(workerId: string, options?: CommandOptions): Promise<Out<'workers.deregister'>>;
+    /** A new credential bound to the worker (for a runner handing it to the worker's agent). */
+    credential(workerId: string, options?: CommandOptions): Promise<Out<'workers.credential'>>;
   };
   sessions: {
     open(input: In<'sessions.open'>, options?: CommandOptions): Promise<Out<'sessions.open'>>;
@@ -137,6 +139,7 @@ export function createWorkspaceClient(
       reportCrash: (workerId, input, options) => call('workers.reportCrash', { workerId, ...input }, options),
       restart: (workerId, options) => call('workers.restart', { workerId }, options),
       deregister: (workerId, options) => call('workers.deregister', { workerId }, options),
+      credential: (workerId, options) => call('workers.credential', { workerId }, options),
     },
     sessions: {
       open: (input, options) => call('sessions.open', input, options),

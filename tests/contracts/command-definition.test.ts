@@ -140,7 +140,11 @@ describe('dispatch over a table', () => {
 
   it('runs the throwaway command through the typed call', async () => {
     const { host } = t.ov.runtime;
-    const call = typedCall<typeof table>(createDispatch(host, { commands: table }), 'acme', embeddedAdmin('acme'));
+    const call = typedCall<typeof table>(
+      createDispatch(host, { commands: table }),
+      'acme',
+      embeddedAdmin('acme'),
+    );
     const answer = await call('test.echo', { text: 'hi', shout: true }, { idempotencyKey: 'echo-1' });
     expect(answer).toEqual({ text: 'HI', length: 2 });
     expect(
@@ -150,7 +154,9 @@ describe('dispatch over a table', () => {
     });
     // Not in the runtime's own table.
     expect(
-      await rejection(t.ov.runtime.dispatch('test.echo', 'acme', { text: 'hi' }, { principal: embeddedAdmin('acme') })),
+      await rejection(
+        t.ov.runtime.dispatch('test.echo', 'acme', { text: 'hi' }, { principal: embeddedAdmin('acme') }),
+      ),
     ).toMatchObject({ code: 'NOT_FOUND' });
   });
 

@@ -237,7 +237,9 @@ describe('the answers match their documented schemas', () => {
 
   /** Runs a command and checks its answer against its schema (no missing and no extra fields). */
   const run = async (name: string, input: unknown): Promise<Json> => {
-    const answer = await ov.runtime.dispatch(name, 'contract', input, { principal: embeddedAdmin('contract') });
+    const answer = await ov.runtime.dispatch(name, 'contract', input, {
+      principal: embeddedAdmin('contract'),
+    });
     const plain = JSON.parse(JSON.stringify(answer)) as Json;
     const parsed = ANSWERS[name]!.safeParse(plain);
     expect(parsed.success, `${name}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);

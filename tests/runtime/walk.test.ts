@@ -1,6 +1,7 @@
 import { stat } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Write } from '../../src/store/store.ts';
+import { JOB_MACHINE_VERSION } from '../../src/machines/job.ts';
 import { openTestOverseer, rejection, watchCommits, type TestOverseer } from '../support/open.ts';
 
 let t: TestOverseer | undefined;
@@ -215,10 +216,52 @@ describe('passivation and versions', () => {
     const ov = await t.reopen();
     const err = await rejection(ov.workspace('acme').jobs.cancel(job.id));
     expect(err.code).toBe('SNAPSHOT_VERSION_UNSUPPORTED');
-    expect(err.details).toMatchObject({ storedVersion: 99, machineVersion: 1 });
+    expect(err.details).toMatchObject({ storedVersion: 99, machineVersion: JOB_MACHINE_VERSION });
     expect((await rejection(ov.workspace('acme').jobs.get(job.id))).code).toBe(
       'SNAPSHOT_VERSION_UNSUPPORTED',
     );
+  });
+});
+
+describe('the built-in migration to agent identity (version 1 → 2)', () => {
+  it('keeps a lease held across the upgrade working with its old token, and leaves old workers unowned', async () => {
+    t = await openTestOverseer();
+    const ws = t.ov.workspace('acme');
+    const worker = await ws.workers.register({ name: 'old' });
+    const job = await ws.jobs.submit({ title: 'held across the upgrade' });
+    const claim = await ws.queue.claim({ workerId: worker.id });
+    await t.ov.runtime.host.pipeline.idle();
+    // Rewrite both snapshots as version 1 stored them: the fence was the lease token, and no owner was kept.
+    const store = t.ov.runtime.host.store;
+    const fence = String(claim.lease!.fence);
+    const asV1 = (kind: 'job' | 'worker', id: string, drop: string[], add: Record<string, unknown>) => {
+      const stored = store.get('actors', ['acme', kind, id]) as {
+        v: number;
+        s: { context: Record<string, unknown> };
+      };
+      const context = { ...stored.s.context, ...add };
+      for (const k of drop) delete context[k];
+      return { db: 'actors' as const, key: ['acme', kind, id], value: { v: 1, s: { ...stored.s, context } } };
+    };
+    await store.commit([
+      asV1('job', job.id, ['leaseFence', 'leaseDigest'], { leaseToken: fence }),
+      asV1('worker', worker.id, ['leaseFence', 'leaseDigest', 'revokedLeaseDigest', 'registeredBy'], {
+        leaseToken: fence,
+        revokedLeaseToken: null,
+      }),
+    ]);
+    await store.flushed();
+    const ov = await t.reopen();
+    const again = ov.workspace('acme');
+    expect((await again.queue.heartbeat({ workerId: worker.id, leaseToken: fence })).directive).toBe(
+      'continue',
+    );
+    const runner = ov.workspace('acme', {
+      principal: { sub: 'library', workspaceId: 'acme', scopes: ['queue:work'] },
+    });
+    // Registered before owners were kept: no unbound token owns it (an admin or supervisor still acts on it).
+    expect((await rejection(runner.workers.heartbeat(worker.id))).code).toBe('NOT_YOUR_WORKER');
+    expect((await again.queue.complete({ jobId: job.id, leaseToken: fence })).job.status).toBe('COMPLETED');
   });
 });
 

@@ -1062,7 +1062,8 @@ class Replay extends Cmd {
     if (outcome.ok) {
       const [before, after] = [leaseOf(k.command, k.answer), leaseOf(k.command, outcome.value)];
       if (before && after) {
-        if (before === after) m.flag('replay', `replay of ${k.command} ${k.key} answered the same lease secret`);
+        if (before === after)
+          m.flag('replay', `replay of ${k.command} ${k.key} answered the same lease secret`);
         m.rekey(before, after);
         setLease(k.answer, k.command, after);
       }

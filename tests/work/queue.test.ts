@@ -84,7 +84,9 @@ describe('queue and claims', () => {
     const { token: first, ...lease } = got.lease!;
     expect(again).toEqual({ ...got, lease: { ...lease, token: again.lease!.token } });
     expect(again.lease!.token).not.toBe(first);
-    expect((await rejection(ws.queue.heartbeat({ workerId: w.id, leaseToken: first }))).code).toBe('LEASE_LOST');
+    expect((await rejection(ws.queue.heartbeat({ workerId: w.id, leaseToken: first }))).code).toBe(
+      'LEASE_LOST',
+    );
     expect((await ws.queue.heartbeat({ workerId: w.id, leaseToken: again.lease!.token })).directive).toBe(
       'continue',
     );
