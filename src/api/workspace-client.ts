@@ -51,6 +51,8 @@ export interface WorkspaceClient {
   };
   workers: {
     register(input: In<'workers.register'>, options?: CommandOptions): Promise<Out<'workers.register'>>;
+    /** Mints another credential bound to the worker (a runner handing it to the worker's agent). */
+    credential(workerId: string, options?: CommandOptions): Promise<Out<'workers.credential'>>;
     get(workerId: string): Promise<Out<'workers.get'>>;
     list(query?: In<'workers.list'>): Promise<Out<'workers.list'>>;
     heartbeat(
@@ -127,6 +129,7 @@ export function createWorkspaceClient(
     },
     workers: {
       register: (input, options) => call('workers.register', input, options),
+      credential: (workerId, options) => call('workers.credential', { workerId }, options),
       get: (workerId) => call('workers.get', { workerId }),
       list: (query) => call('workers.list', query ?? {}),
       heartbeat: (workerId, input, options) => call('workers.heartbeat', { workerId, ...input }, options),
