@@ -1,5 +1,6 @@
 import { OverseerError } from '../core/errors.ts';
 import type { Principal } from '../contracts/scopes.ts';
+import type { ActorHost } from '../actors/actor-host.ts';
 import type { Tx } from '../actors/tx.ts';
 
 /**
@@ -32,12 +33,44 @@ export function checkOwner(
   if (principal.scopes.includes('admin') || principal.scopes.includes('supervisor:write')) return;
   const workerId = ownerWorker(tx, owner, input);
   if (workerId === null) return;
-  if (principal.workerId !== undefined) {
-    if (principal.workerId !== workerId) throw notYours(workerId, owner, input);
+  if (!owns(principal, workerId, () => tx.find('worker', workerId)?.context.registeredBy))
+    throw notYours(workerId, owner, input);
+}
+
+/**
+ * Refuses a read of an object a worker holds to a principal that reads it only as a worker would (`queue:work`)
+ * and does not own that worker, by the rule of {@link checkOwner}; readers (`supervisor:read`), supervisors and
+ * admins read any.
+ */
+export async function checkReader(
+  host: ActorHost,
+  ws: string,
+  principal: Principal,
+  workerId: string,
+  owner: Exclude<Owner, 'unbound'>,
+  input: Readonly<Record<string, unknown>>,
+): Promise<void> {
+  if (principal.scopes.some((s) => s === 'admin' || s === 'supervisor:read' || s === 'supervisor:write'))
     return;
-  }
-  const worker = tx.find('worker', workerId);
-  if (worker && worker.context.registeredBy !== principal.sub) throw notYours(workerId, owner, input);
+  const registeredBy =
+    principal.workerId === undefined
+      ? (await host.view(ws, 'worker', workerId))?.context.registeredBy
+      : undefined;
+  if (!owns(principal, workerId, () => registeredBy)) throw notYours(workerId, owner, input);
+}
+
+/**
+ * Whether a principal that is neither admin nor supervisor owns a worker: its own credential, or the unbound token
+ * of the subject that registered it (`registeredBy`: undefined when there is no such worker, left to the command).
+ */
+function owns(
+  principal: Principal,
+  workerId: string,
+  registeredBy: () => string | null | undefined,
+): boolean {
+  if (principal.workerId !== undefined) return principal.workerId === workerId;
+  const by = registeredBy();
+  return by === undefined || by === principal.sub;
 }
 
 /** The worker the call acts on, or null when none can be told (no such object, or no worker holds it). */

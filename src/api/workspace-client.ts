@@ -51,6 +51,8 @@ export interface WorkspaceClient {
   };
   workers: {
     register(input: In<'workers.register'>, options?: CommandOptions): Promise<Out<'workers.register'>>;
+    /** Mints another credential bound to the worker (a runner handing it to the worker's agent). */
+    credential(workerId: string, options?: CommandOptions): Promise<Out<'workers.credential'>>;
     get(workerId: string): Promise<Out<'workers.get'>>;
     list(query?: In<'workers.list'>): Promise<Out<'workers.list'>>;
     heartbeat(
@@ -68,8 +70,6 @@ export interface WorkspaceClient {
     ): Promise<Out<'workers.reportCrash'>>;
     restart(workerId: string, options?: CommandOptions): Promise<Out<'workers.restart'>>;
     deregister(workerId: string, options?: CommandOptions): Promise<Out<'workers.deregister'>>;
-    /** A new credential bound to the worker (for a runner handing it to the worker's agent). */
-    credential(workerId: string, options?: CommandOptions): Promise<Out<'workers.credential'>>;
   };
   sessions: {
     open(input: In<'sessions.open'>, options?: CommandOptions): Promise<Out<'sessions.open'>>;
@@ -129,6 +129,7 @@ export function createWorkspaceClient(
     },
     workers: {
       register: (input, options) => call('workers.register', input, options),
+      credential: (workerId, options) => call('workers.credential', { workerId }, options),
       get: (workerId) => call('workers.get', { workerId }),
       list: (query) => call('workers.list', query ?? {}),
       heartbeat: (workerId, input, options) => call('workers.heartbeat', { workerId, ...input }, options),
@@ -139,7 +140,6 @@ export function createWorkspaceClient(
       reportCrash: (workerId, input, options) => call('workers.reportCrash', { workerId, ...input }, options),
       restart: (workerId, options) => call('workers.restart', { workerId }, options),
       deregister: (workerId, options) => call('workers.deregister', { workerId }, options),
-      credential: (workerId, options) => call('workers.credential', { workerId }, options),
     },
     sessions: {
       open: (input, options) => call('sessions.open', input, options),

@@ -62,11 +62,11 @@ export const queueCommands = [
     summary: 'Release a held job to the queue.',
     input: EnqueueSchema,
     output: JobSchema,
-    scopes: ['queue:work'],
-    errors: OWNED,
+    // Whoever may submit a held job releases it; a worker holds no such job, so an agent never may.
+    scopes: ['jobs:write'],
+    errors: REFUSABLE,
     example: { jobId: EXAMPLE_JOB_ID },
     http: [{ method: 'POST', path: '/api/v1/queue/enqueue', tag: 'queue', input: body }],
-    owner: { job: 'jobId' },
     apply: (tx, input) => releaseJob(tx, input.jobId),
   }),
   defineCommand({

@@ -2,6 +2,7 @@ import { SessionOpenSchema, SessionSchema } from '../../contracts/session.ts';
 import { closeSession, idleSession, openSession, touchSession } from '../../actors/services/sessions.ts';
 import { sessionView } from '../../actors/views.ts';
 import { mutation, query } from '../command.ts';
+import { checkReader } from '../ownership.ts';
 import { OWNED, WORKER_SCOPES } from './queue.ts';
 import { Reason, SessionRef, viewOrNotFound } from './refs.ts';
 
@@ -23,7 +24,12 @@ export const sessionCommands = [
     input: SessionRef,
     output: SessionSchema,
     scopes: ['supervisor:read', 'queue:work'],
-    run: (ctx, input) => viewOrNotFound(ctx.host, ctx.ws, 'session', input.sessionId, sessionView),
+    errors: ['NOT_YOUR_WORKER'],
+    run: async (ctx, input) => {
+      const session = await viewOrNotFound(ctx.host, ctx.ws, 'session', input.sessionId, sessionView);
+      await checkReader(ctx.host, ctx.ws, ctx.principal, session.workerId, { session: 'sessionId' }, input);
+      return session;
+    },
   }),
   mutation({
     name: 'sessions.touch',
