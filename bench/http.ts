@@ -88,7 +88,12 @@ async function cannon(
 
 const dir = tempDir();
 const secret = new TextEncoder().encode('overseer-bench-secret-of-at-least-32-bytes!');
-const ov = await createOverseer({ dataDir: dir.path, durability: mode, logLevel: 'silent', tokenSecret: secret });
+const ov = await createOverseer({
+  dataDir: dir.path,
+  durability: mode,
+  logLevel: 'silent',
+  tokenSecret: secret,
+});
 const app = buildHttpServer({
   caller: localCaller(ov.runtime.dispatch, ov.runtime.authenticator),
   logger: ov.runtime.log,

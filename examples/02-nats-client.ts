@@ -1,5 +1,6 @@
 // A worker over NATS: register, then claim → heartbeat → complete (claiming the next in the same call),
-// until MAX_JOBS are done or the supervisor terminates it. Env: NATS_URL, OVERSEER_TOKEN, OVERSEER_WORKSPACE.
+// until MAX_JOBS are done or the supervisor terminates it. Env: NATS_URL, OVERSEER_TOKEN (a runner's token: it
+// registers workers and nothing else), OVERSEER_WORKSPACE.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectAgent, type Claim } from '../src/sdk/index.ts';
 
@@ -17,6 +18,8 @@ const agent = await connectAgent({
 });
 const worker = await agent.register({ name: `example-${process.pid}` });
 console.log(`registered ${worker.id}`);
+// From here on the agent's calls carry the worker's own credential (worker.credential), renewed by heartbeats;
+// once the worker ends it is revoked, and heartbeat answers `terminate`.
 
 let done = 0;
 let claim: Claim | null = null;

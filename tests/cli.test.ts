@@ -2,9 +2,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
 import { parseTtl } from '../src/cli/config.ts';
+import { tokenCreate } from '../src/cli/token.ts';
+import { ROLES } from '../src/contracts/scopes.ts';
 import { createOverseer } from '../src/index.ts';
 import { tempDataDir } from '../src/testing.ts';
+import { rejection } from './support/open.ts';
 
 describe('token lifetimes', () => {
   it('--ttl takes seconds, minutes, hours or days, and refuses zero or garbage', () => {
@@ -13,6 +17,70 @@ describe('token lifetimes', () => {
     expect(parseTtl('7d')).toBe(604_800);
     for (const bad of ['0', '0h', '-1h', '1w', 'soon', ''])
       expect(() => parseTtl(bad), bad).toThrow(/Invalid --ttl/);
+  });
+});
+
+describe('overseer token create --worker', () => {
+  const SECRET = 'cli-worker-credential-secret-0123456789';
+
+  it("mints the worker's own credential with the node's secret: it acts on that worker only", async () => {
+    const dir = tempDataDir();
+    const ov = await createOverseer({
+      dataDir: dir.path,
+      logLevel: 'silent',
+      tokenSecret: new TextEncoder().encode(SECRET),
+    });
+    try {
+      const ws = ov.workspace('acme');
+      const mine = await ws.workers.register({ name: 'mine' });
+      const theirs = await ws.workers.register({ name: 'theirs' });
+      const minted = spawnSync(
+        process.execPath,
+        ['bin/overseer.js', 'token', 'create', '--workspace', 'acme', '--worker', mine.id, '--ttl', '2h'],
+        { env: { ...process.env, OVERSEER_JWT_SECRET: SECRET }, encoding: 'utf8', timeout: 10_000 },
+      );
+      expect(minted.status, minted.stderr).toBe(0);
+      const token = minted.stdout.trim();
+      const claims = decodeJwt(token);
+      expect(claims.exp! - claims.iat!).toBe(7_200);
+      const principal = await ov.authenticate(token);
+      expect(principal).toMatchObject({ sub: mine.id, workerId: mine.id, workspaceId: 'acme' });
+      expect(principal.scopes).toEqual([...ROLES.agent]);
+      const agent = ov.workspace('acme', { principal });
+      expect((await agent.workers.heartbeat(mine.id)).directive).toBe('continue');
+      expect((await rejection(agent.workers.heartbeat(theirs.id))).code).toBe('NOT_YOUR_WORKER');
+      // Once the worker ends, the credential is revoked.
+      await ws.workers.terminate(mine.id, { reason: 'done' });
+      expect(await rejection(ov.authenticate(token))).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        details: { reason: 'ERR_REVOKED' },
+      });
+    } finally {
+      await ov.close();
+      dir.remove();
+    }
+  });
+
+  it('lives 1 h by default, at most 24 h, and refuses --role, --scopes and --sub beside --worker', async () => {
+    const dir = tempDataDir();
+    const before = process.env['OVERSEER_JWT_SECRET'];
+    process.env['OVERSEER_JWT_SECRET'] = SECRET;
+    try {
+      const base = { workspace: 'acme', worker: 'wrk_01KAAAAAAAAAAAAAAAAAAAAAAA', dataDir: dir.path };
+      const plain = decodeJwt(await tokenCreate(base));
+      expect(plain.exp! - plain.iat!).toBe(3_600);
+      expect(decodeJwt(await tokenCreate({ ...base, ttl: '24h' })).exp! - plain.iat!).toBe(86_400);
+      const refused = async (flags: Record<string, unknown>) => (await rejection(tokenCreate(flags))).message;
+      expect(await refused({ ...base, ttl: '25h' })).toMatch(/at most 24h/);
+      expect(await refused({ ...base, role: 'agent' })).toMatch(/drop --role/);
+      expect(await refused({ ...base, scopes: 'queue:work', sub: 'x' })).toMatch(/drop --scopes, --sub/);
+      expect(await refused({ ...base, worker: 'wrk_a.>' })).toMatch(/Invalid --worker/);
+      expect(await refused({ ...base, worker: true })).toMatch(/Invalid --worker/);
+    } finally {
+      if (before === undefined) delete process.env['OVERSEER_JWT_SECRET'];
+      else process.env['OVERSEER_JWT_SECRET'] = before;
+      dir.remove();
+    }
   });
 });
 

@@ -15,6 +15,9 @@ Commands:
   token create --workspace ID (--role viewer|operator|admin|runner|agent | --scopes a,b) --ttl 1h [--sub NAME]
             Print an API token (reads OVERSEER_JWT_SECRET or <dataDir>/jwt-secret; never opens the store).
             A role is an exact set of scopes (docs/http.md); --scopes adds to it.
+  token create --workspace ID --worker WORKER_ID [--ttl 1h]
+            Print a worker's own credential: it acts on that worker only (the agent role), lives at most
+            24h (heartbeats renew it) and is revoked once the worker ends. No --role, --scopes or --sub.
   nats-config --workspace ID [--worker ID] | --data-node | --gateway [--user NAME] [--password PASS] [--entry]
             Print a nats-server authorization block fencing one NATS user: a workspace's clients
             (inboxPrefix _INBOX_<ID>), one worker of it (its own commands, replies and events only;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { agentCommandNames } from '../api/agent-commands.ts';
 import { WorkspaceIdSchema } from '../contracts/common.ts';
+import { WORKER_ID_PATTERN } from '../contracts/worker.ts';
 import { OverseerError } from '../core/errors.ts';
 import {
   dataNodePermissions,
@@ -81,12 +82,6 @@ function checkText(flag: string, value: unknown, min: number): string | undefine
   return value;
 }
 
-/**
- * Worker ids as they may stand in a subject token and a config string: `wrk_` and 1 to 64 letters or digits. The
- * ids the runtime mints (`wrk_` and 26 Crockford base-32 digits, see core/ids.ts) all match.
- */
-const WORKER_ID = /^wrk_[0-9A-Za-z]{1,64}$/;
-
 function workspaceOf(flags: Record<string, unknown>): string {
   const parsed = WorkspaceIdSchema.safeParse(flags['workspace']);
   if (!parsed.success)
@@ -100,10 +95,10 @@ function workspaceOf(flags: Record<string, unknown>): string {
 
 function workerOf(flags: Record<string, unknown>): string {
   const id = flags['worker'];
-  if (typeof id !== 'string' || !WORKER_ID.test(id))
+  if (typeof id !== 'string' || !WORKER_ID_PATTERN.test(id))
     throw new OverseerError(
       'VALIDATION_FAILED',
-      `Invalid --worker ${JSON.stringify(id)}: worker ids match ${WORKER_ID.source}.`,
+      `Invalid --worker ${JSON.stringify(id)}: worker ids match ${WORKER_ID_PATTERN.source}.`,
       { issues: [{ path: 'worker', message: 'invalid' }] },
     );
   return id;

@@ -28,6 +28,8 @@ export const WorkerCredentialSchema = z
     expiresAt: z.number().describe('Renewed by heartbeat answers before it lapses.'),
   })
   .meta({ id: 'WorkerCredential' });
+/** A worker's own credential. */
+export type WorkerCredential = z.infer<typeof WorkerCredentialSchema>;
 
 /** Who holds a claimed job since when, and how often it was retried before. */
 export const WorkOrderSchema = z.object({
@@ -43,6 +45,8 @@ export const WorkerRegistrationSchema = WorkerSchema.extend({
     'A credential bound to this worker: it heartbeats, claims, completes and fails for this worker only.',
   ),
 }).meta({ id: 'WorkerRegistration' });
+/** What registering a worker answers. */
+export type WorkerRegistration = z.infer<typeof WorkerRegistrationSchema>;
 
 /** What a claim answers. */
 export const ClaimAnswerSchema = z

@@ -16,6 +16,12 @@ export type WorkerStatus = (typeof WorkerStatus)[keyof typeof WorkerStatus];
 export const WorkerStatusSchema = z.enum(WorkerStatus).meta({ id: 'WorkerStatus' });
 export const FINAL_WORKER_STATUSES: readonly WorkerStatus[] = ['COMPLETED', 'TERMINATED'];
 
+/**
+ * Worker ids as they may stand in a NATS subject token and a config string: `wrk_` and 1 to 64 letters or digits.
+ * The ids the runtime mints (`wrk_` and 26 Crockford base-32 digits, see core/ids.ts) all match.
+ */
+export const WORKER_ID_PATTERN = /^wrk_[0-9A-Za-z]{1,64}$/;
+
 /** What an agent learns from its heartbeat. */
 export const Directive = {
   CONTINUE: 'continue',

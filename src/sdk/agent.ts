@@ -1,75 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { OverseerError } from '../core/errors.ts';
-import { WorkspaceIdSchema } from '../contracts/common.ts';
 import type { Job, JobSubmitInput } from '../contracts/job.ts';
 import { MAX_WAIT_MS } from '../contracts/queue.ts';
 import type { Worker, WorkerRegisterInput } from '../contracts/worker.ts';
-import type { ClaimAnswer, HeartbeatAnswer } from '../contracts/answers.ts';
+import type { HeartbeatAnswer, WorkerCredential, WorkerRegistration } from '../contracts/answers.ts';
+import type { AgentSettings, CallOptions } from './agent-options.ts';
+import { toClaim, type Claim } from './claim.ts';
 import { eventStream, type EventStream, type EventStreamOptions } from './events.ts';
-import { HttpTransport } from './http-transport.ts';
-import { NatsTransport } from './nats-transport.ts';
-import { DEFAULT_RETRY, withRetry, type RetryInfo, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
 import type { Transport } from './transport.ts';
-import { subjects } from '../transport/subjects.ts';
 import type { CommandInput, CommandName, CommandOutput } from '../api/commands.ts';
 
-/** What every connection names. */
-interface CommonOptions {
-  workspaceId: string;
-  /** A bearer token (`overseer token create --scopes queue:work,...`). */
-  token: string;
-  /** The wait for one answer besides a claim's `waitMs` (default 5,000 ms). */
-  timeoutMs?: number;
-  /** How retryable errors are retried (see {@link RetryPolicy}). */
-  retry?: Partial<RetryPolicy>;
-  /** Called before each retry (to log it). */
-  onRetry?: (info: RetryInfo) => void;
-}
-
-/** Options of {@link connectAgent}: the REST API (`http`) or NATS (`nats`). */
-export type AgentOptions = CommonOptions &
-  (
-    | { /** The server's base URL, e.g. `http://127.0.0.1:8080`. */ http: string; nats?: never }
-    | {
-        /** NATS server URL(s), e.g. `nats://127.0.0.1:4222`. */
-        nats: string | string[];
-        /** The reply subject prefix (default `_INBOX_<workspaceId>`, what `overseer nats-config` allows). */
-        inboxPrefix?: string;
-        /** The connection name the NATS server shows (default `overseer-agent`). */
-        name?: string;
-        http?: never;
-      }
-  );
-
-/** Options of a call that changes state. */
-export interface CallOptions {
-  /** The key of this logical call (default: a fresh UUID), sent on every try. */
-  idempotencyKey?: string;
-}
-
-/** A claimed job with its lease: pass `leaseToken` to heartbeat, complete and fail. */
-export interface Claim {
-  job: Job;
-  leaseToken: string;
-  leaseExpiresAt: number;
-  /** How many times the job was retried before this claim. */
-  retryCount: number;
-}
-
-/** A claim as the server answers it. */
-type ClaimWire = ClaimAnswer;
-
-export type { HeartbeatAnswer };
-
-function toClaim(answer: ClaimWire): Claim | null {
-  if (!answer.job || !answer.lease) return null;
-  return {
-    job: answer.job,
-    leaseToken: answer.lease.token,
-    leaseExpiresAt: answer.lease.expiresAt,
-    retryCount: answer.workOrder?.retryCount ?? 0,
-  };
-}
+export type { HeartbeatAnswer, WorkerCredential, WorkerRegistration };
 
 /** How much earlier than its deadline an empty claim answer must come to be followed by another claim. */
 const EARLY_ANSWER_MS = 100;
@@ -77,14 +19,30 @@ const EARLY_ANSWER_MS = 100;
 /** Worker states in which a claim is refused because of a supervisor's directive (heartbeat tells which). */
 const DIRECTED_STATES: readonly unknown[] = ['PAUSED', 'TERMINATED', 'COMPLETED'];
 
+/** The calls an agent makes as its worker: they carry the worker's own credential once the agent holds one. */
+const WORKER_CALLS: ReadonlySet<CommandName> = new Set<CommandName>([
+  'queue.claim',
+  'queue.complete',
+  'queue.fail',
+  'workers.heartbeat',
+  'workers.deregister',
+]);
+
+/** Whether an error says the worker's credential was revoked: its worker reached COMPLETED or TERMINATED. */
+const isRevoked = (err: unknown): boolean =>
+  err instanceof OverseerError && err.code === 'UNAUTHENTICATED' && err.details['reason'] === 'ERR_REVOKED';
+
 /**
- * An agent's connection to Overseer, the same calls over HTTP or NATS. Every call that changes state sends an
- * idempotency key (one per logical call, the same on each retry) and retries STORAGE_UNAVAILABLE and
- * RATE_LIMITED with backoff a bounded number of times; errors are OverseerErrors with the server's code and
- * details.
+ * An agent's connection to Overseer, the same calls over HTTP or NATS. After `register()` (or from the start,
+ * resumed with `workerId`) it acts as one worker: its calls on that worker carry the worker's own credential,
+ * renewed by heartbeat answers. Every call that changes state sends an idempotency key (one per logical call, the
+ * same on each retry) and retries STORAGE_UNAVAILABLE and RATE_LIMITED with backoff a bounded number of times;
+ * errors are OverseerErrors with the server's code and details.
  */
 export class Agent {
   private current: Worker | undefined;
+  private boundTo: string | undefined;
+  private own: WorkerCredential | undefined;
   private closed = false;
   private readonly streams = new Set<EventStream>();
   private readonly policy: RetryPolicy;
@@ -93,10 +51,11 @@ export class Agent {
   constructor(
     private readonly transport: Transport,
     readonly workspaceId: string,
-    private readonly options: CommonOptions,
+    private readonly options: AgentSettings,
   ) {
     this.policy = { ...DEFAULT_RETRY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.boundTo = options.workerId;
   }
 
   /** `http` or `nats`. */
@@ -104,25 +63,46 @@ export class Agent {
     return this.transport.kind;
   }
 
-  /** The worker this agent registered, if any. */
+  /** The worker this agent registered (or drained), as last answered; undefined when it resumed one. */
   get worker(): Worker | undefined {
     return this.current;
   }
 
-  /** Registers the worker this agent acts as (scope `queue:work`). */
-  async register(input: WorkerRegisterInput, options: CallOptions = {}): Promise<Worker> {
-    this.current = await this.mutate('workers.register', { ...input }, options);
-    return this.current;
+  /** The id of the worker this agent acts as: registered, or resumed with `workerId`. */
+  get workerId(): string | undefined {
+    return this.boundTo;
+  }
+
+  /**
+   * The worker's own credential, the newest the agent received (its registration's, then each renewal); hand it
+   * to `connectAgent({ token, workerId })` to resume the worker elsewhere. Undefined before any came.
+   */
+  get credential(): WorkerCredential | undefined {
+    return this.own;
+  }
+
+  /**
+   * Registers the worker this agent acts as (scope `queue:work` or `workers:register`). The answer carries the
+   * worker's own credential, which the agent's later calls on the worker carry (see {@link credential}).
+   */
+  async register(input: WorkerRegisterInput, options: CallOptions = {}): Promise<WorkerRegistration> {
+    const registration = await this.mutate('workers.register', { ...input }, options);
+    const { credential, ...worker } = registration;
+    this.current = worker;
+    this.boundTo = worker.id;
+    this.own = undefined;
+    this.adopt(credential);
+    return registration;
   }
 
   /**
    * Claims the next job this worker can run, waiting up to `waitMs` (at most 30,000) for one. `null` when none
-   * came, or when the worker may not claim now because it was paused or terminated: `heartbeat()` says which.
-   * An empty answer that comes back early (the server's wait was shorter) is followed by a new claim, under a
-   * new idempotency key, for the rest of the wait.
+   * came, or when the worker may not claim now because it was paused or has ended (terminated, drained, its
+   * credential revoked): `heartbeat()` says which. An empty answer that comes back early (the server's wait was
+   * shorter) is followed by a new claim, under a new idempotency key, for the rest of the wait.
    */
   async claim(input: { waitMs?: number } = {}, options: CallOptions = {}): Promise<Claim | null> {
-    const workerId = this.workerId();
+    const workerId = this.ownWorkerId();
     const deadline = Date.now() + Math.min(Math.max(0, input.waitMs ?? 0), MAX_WAIT_MS);
     for (let first = true; ; first = false) {
       const waitMs = Math.max(0, deadline - Date.now());
@@ -131,6 +111,7 @@ export class Agent {
         const answer = await this.mutate('queue.claim', { workerId, waitMs }, first ? options : {}, waitMs);
         claim = toClaim(answer);
       } catch (err) {
+        if (isRevoked(err)) return null;
         if (err instanceof OverseerError && err.code === 'INVALID_STATE_TRANSITION')
           if (DIRECTED_STATES.includes(err.details['state'])) return null;
         throw err;
@@ -139,15 +120,28 @@ export class Agent {
     }
   }
 
-  /** Keeps the worker alive and, with a lease token, extends that lease; answers the supervisor's directive. */
+  /**
+   * Keeps the worker alive and, with a lease's secret (`claim.leaseToken`), extends that lease; answers the
+   * supervisor's directive. A renewed credential in the answer is taken up at once. A credential refused as revoked
+   * (401 `UNAUTHENTICATED`, `details.reason: 'ERR_REVOKED'`: the worker was terminated or completed) answers the
+   * `terminate` directive: the agent should stop.
+   */
   async heartbeat(leaseToken?: string, options: CallOptions = {}): Promise<HeartbeatAnswer> {
-    const input = { workerId: this.workerId(), ...(leaseToken === undefined ? {} : { leaseToken }) };
-    return this.mutate('workers.heartbeat', input, options);
+    const input = { workerId: this.ownWorkerId(), ...(leaseToken === undefined ? {} : { leaseToken }) };
+    let answer: HeartbeatAnswer;
+    try {
+      answer = await this.mutate('workers.heartbeat', input, options);
+    } catch (err) {
+      if (isRevoked(err)) return { directive: 'terminate', leaseExpiresAt: null };
+      throw err;
+    }
+    if (answer.credential) this.adopt(answer.credential);
+    return answer;
   }
 
   /**
-   * Reports the job done. With `claimNext`, claims the worker's next job in the same commit: `next` is that
-   * claim, or `null` when there was none (without `claimNext`, `next` is absent).
+   * Reports the job done, with the lease's secret. With `claimNext`, claims the worker's next job in the same
+   * commit: `next` is that claim, or `null` when there was none (without `claimNext`, `next` is absent).
    */
   async complete(
     jobId: string,
@@ -159,7 +153,7 @@ export class Agent {
     return answer.next === undefined ? { job: answer.job } : { job: answer.job, next: toClaim(answer.next) };
   }
 
-  /** Reports the job failed: retried after a backoff while its retries last, unless `retryable: false`. */
+  /** Reports the job failed, with the lease's secret: retried after a backoff while its retries last, unless `retryable: false`. */
   async fail(
     jobId: string,
     leaseToken: string,
@@ -170,21 +164,25 @@ export class Agent {
     return { job: answer.job };
   }
 
-  /** Submits a job, e.g. a child of the job at hand (`parentJobId`); scope `jobs:write`. */
+  /**
+   * Submits a job, e.g. a child of the job at hand (`parentJobId`); scope `jobs:write`, which a worker's own
+   * credential lacks: this call carries the token the agent connected with.
+   */
   submit(input: JobSubmitInput, options: CallOptions = {}): Promise<Job> {
     return this.mutate('jobs.submit', { ...input }, options);
   }
 
-  /** Drains the worker: it completes once it holds no job (then heartbeats answer `terminate`). */
+  /** Drains the worker: it completes once it holds no job (then its credential is revoked, heartbeats answer `terminate`). */
   async deregister(options: CallOptions = {}): Promise<Worker> {
-    this.current = await this.mutate('workers.deregister', { workerId: this.workerId() }, options);
+    this.current = await this.mutate('workers.deregister', { workerId: this.ownWorkerId() }, options);
     return this.current;
   }
 
   /**
    * The workspace's journal records in seq order, each once, from `afterSeq` on (scope `jobs:read` or
-   * `supervisor:read`). Over NATS live from `overseer.evt.<workspace>.>`, gaps filled from `events.list`; over
-   * HTTP by polling `GET /api/v1/events?afterSeq=`.
+   * `supervisor:read`, which a worker's own credential lacks: the stream reads with the token the agent connected
+   * with). Over NATS live from `overseer.evt.<workspace>.>`, gaps filled from `events.list`; over HTTP by polling
+   * `GET /api/v1/events?afterSeq=`.
    *
    * @example
    * for await (const record of agent.events({ afterSeq: 0 })) console.log(record.seq, record.kind, record.to);
@@ -213,10 +211,25 @@ export class Agent {
     await this.transport.close();
   }
 
-  private workerId(): string {
-    if (!this.current)
-      throw new OverseerError('VALIDATION_FAILED', 'Register the worker first: agent.register({ name }).');
-    return this.current.id;
+  private ownWorkerId(): string {
+    if (this.boundTo === undefined)
+      throw new OverseerError(
+        'VALIDATION_FAILED',
+        'Register the worker first (agent.register({ name })), or connect with its workerId.',
+      );
+    return this.boundTo;
+  }
+
+  /** Keeps the newest credential of the worker (answers may come out of order) and reports it. */
+  private adopt(credential: WorkerCredential): void {
+    if (this.own !== undefined && this.own.expiresAt >= credential.expiresAt) return;
+    this.own = credential;
+    this.options.onCredential?.(credential);
+  }
+
+  /** The token a command carries: the worker's own credential for the worker's calls once there is one. */
+  private tokenFor(command: CommandName): string {
+    return WORKER_CALLS.has(command) && this.own !== undefined ? this.own.token : this.options.token;
   }
 
   /** A state change: one idempotency key for every try. */
@@ -234,7 +247,10 @@ export class Agent {
     return this.send(command, input, undefined, 0) as Promise<CommandOutput<N>>;
   }
 
-  /** Sends a command with retries. Its answer is what the command's output schema describes (mutate, query). */
+  /**
+   * Sends a command with retries, each try with the newest token (a renewal taken up meanwhile counts). Its answer
+   * is what the command's output schema describes (mutate, query).
+   */
   private send(
     command: CommandName,
     input: unknown,
@@ -248,6 +264,7 @@ export class Agent {
         this.closed
           ? Promise.reject(closedError(command))
           : this.transport.call(command, input as Record<string, unknown>, {
+              token: this.tokenFor(command),
               idempotencyKey,
               timeoutMs: this.timeoutMs + waitMs,
             }),
@@ -262,36 +279,3 @@ const closedError = (command: string): OverseerError =>
     reason: 'closed',
     command,
   });
-
-/**
- * Connects an agent to Overseer over HTTP or NATS; the calls are the same on both.
- *
- * @example
- * const agent = await connectAgent({ workspaceId: 'acme', token, nats: 'nats://127.0.0.1:4222' });
- * await agent.register({ name: 'claude-1', capabilities: ['typescript'] });
- * const claim = await agent.claim({ waitMs: 10_000 });
- * if (claim) await agent.complete(claim.job.id, claim.leaseToken, { result: { ok: true } });
- * await agent.close();
- */
-export async function connectAgent(options: AgentOptions): Promise<Agent> {
-  const ws = WorkspaceIdSchema.safeParse(options.workspaceId);
-  if (!ws.success)
-    throw new OverseerError('VALIDATION_FAILED', 'The workspace id is invalid.', {
-      workspaceId: options.workspaceId,
-    });
-  if (!options.token)
-    throw new OverseerError('UNAUTHENTICATED', 'A token is required: connectAgent({ token }).');
-  if ((options.http === undefined) === (options.nats === undefined))
-    throw new OverseerError('VALIDATION_FAILED', 'Name one transport: connectAgent({ http }) or ({ nats }).');
-  const transport =
-    options.http !== undefined
-      ? new HttpTransport(options.http, ws.data, options.token)
-      : await NatsTransport.connect({
-          servers: options.nats,
-          workspaceId: ws.data,
-          token: options.token,
-          inboxPrefix: options.inboxPrefix ?? subjects.workspaceInbox(ws.data),
-          name: options.name ?? 'overseer-agent',
-        });
-  return new Agent(transport, ws.data, options);
-}

@@ -42,7 +42,6 @@ export class HttpTransport implements Transport {
   constructor(
     baseUrl: string,
     private readonly workspaceId: string,
-    private readonly token: string,
   ) {
     this.base = baseUrl.replace(/\/+$/, '');
   }
@@ -65,7 +64,7 @@ export class HttpTransport implements Transport {
     });
     const url = new URL(this.base + path);
     url.searchParams.set('workspaceId', this.workspaceId);
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    const headers: Record<string, string> = { authorization: `Bearer ${options.token}` };
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
     let body: string | undefined;
     if (route.method === 'GET') {

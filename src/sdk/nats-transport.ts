@@ -8,8 +8,10 @@ import type { EventSubscription, Transport, TransportCallOptions } from './trans
 export interface NatsTransportOptions {
   servers: string | string[];
   workspaceId: string;
-  token: string;
-  /** Where replies arrive; a client fenced by `overseer nats-config` needs `_INBOX_<workspace>`. */
+  /**
+   * Where replies arrive: a client fenced by `overseer nats-config --workspace` needs `_INBOX_<workspace>`, one
+   * fenced by `--worker` `_INBOX_<workspace>.<worker>`.
+   */
   inboxPrefix: string;
   /** The connection name the NATS server shows. */
   name: string;
@@ -26,7 +28,6 @@ export class NatsTransport implements Transport {
   private constructor(
     private readonly bus: NatsBus,
     private readonly workspaceId: string,
-    private readonly token: string,
   ) {}
 
   /** Connects; fails with STORAGE_UNAVAILABLE (reason `unreachable`) when no server answers. */
@@ -36,12 +37,12 @@ export class NatsTransport implements Transport {
       name: options.name,
       inboxPrefix: options.inboxPrefix,
     });
-    return new NatsTransport(bus, options.workspaceId, options.token);
+    return new NatsTransport(bus, options.workspaceId);
   }
 
   call(command: string, input: Record<string, unknown>, options: TransportCallOptions): Promise<unknown> {
     return requestCommand(this.bus, this.workspaceId, command, input, {
-      token: this.token,
+      token: options.token,
       idempotencyKey: options.idempotencyKey,
       timeoutMs: options.timeoutMs,
     });

@@ -71,11 +71,11 @@ describe('a newcomer', () => {
     );
     expect(minted.status).toBe(0);
     const token = minted.stdout.trim();
-    const api = async (method: string, path: string, body?: unknown, url = first.url) => {
+    const api = async (method: string, path: string, body?: unknown, url = first.url, bearer = token) => {
       const res = await fetch(`${url}${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${token}`,
+          authorization: `Bearer ${bearer}`,
           ...(body !== undefined
             ? {
                 'content-type': 'application/json',
@@ -97,13 +97,16 @@ describe('a newcomer', () => {
     const task = await api('POST', '/api/v1/tasks', { title: 'Write docs', type: 'docs' });
     const worker = await api('POST', '/api/v1/workers', { name: 'claude-1', capabilities: ['typescript'] });
     expect(worker.status).toBe(201);
-    const claim = await api('POST', '/api/v1/queue/claim', { workerId: worker.body.id });
+    // The worker acts with the credential its registration answered.
+    const asWorker = (path: string, body: unknown) =>
+      api('POST', path, body, first.url, worker.body.credential.token as string);
+    const claim = await asWorker('/api/v1/queue/claim', { workerId: worker.body.id });
     expect(claim.body.job.id).toBe(job.body.id);
-    const hb = await api('POST', `/api/v1/workers/${worker.body.id}/heartbeat`, {
+    const hb = await asWorker(`/api/v1/workers/${worker.body.id}/heartbeat`, {
       leaseToken: claim.body.lease.token,
     });
     expect(hb.body.directive).toBe('continue');
-    const done = await api('POST', '/api/v1/queue/complete', {
+    const done = await asWorker('/api/v1/queue/complete', {
       jobId: job.body.id,
       leaseToken: claim.body.lease.token,
       result: { pr: 7 },

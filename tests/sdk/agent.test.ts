@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkerCredential } from '../../src/api/auth.ts';
 import { routes } from '../../src/http/routes.ts';
 import { serve } from '../../src/cli/serve.ts';
 import { HTTP_ROUTES } from '../../src/sdk/http-transport.ts';
@@ -13,12 +14,15 @@ import {
   type Agent,
   type AgentOptions,
   type JournalRecord,
+  type WorkerCredential,
 } from '../../src/sdk/index.ts';
 import type { RetryInfo } from '../../src/sdk/retry.ts';
 import { startNatsServer, tempDataDir, type NatsServer } from '../../src/testing.ts';
 import { rejection } from '../support/open.ts';
-import { startDataNode, tokenFor, type Node } from '../nats/support.ts';
-import { sleep, supervisor, type Supervisor } from './support.ts';
+import { ROLES } from '../../src/contracts/scopes.ts';
+import { subjects } from '../../src/transport/subjects.ts';
+import { startDataNode, TEST_SECRET, tokenFor, type Node } from '../nats/support.ts';
+import { sleep, supervisor, whoami, type Supervisor } from './support.ts';
 
 let ns: NatsServer;
 let node: Node;
@@ -81,8 +85,17 @@ describe.each(transports)('the agent over $kind', ({ kind, workspaceId }) => {
       workspaceId,
     });
     expect(agent.worker?.id).toBe(worker.id);
+    expect(agent.workerId).toBe(worker.id);
     expect(agent.transportKind).toBe(kind);
     expect((await sup.worker(worker.id)).status).toBe('IDLE');
+    // The answer carries the worker's own credential: bound to it, with the agent role's scopes only.
+    expect(worker.credential.expiresAt).toBeGreaterThan(Date.now());
+    expect(agent.credential).toEqual(worker.credential);
+    expect(agent.worker).not.toHaveProperty('credential');
+    expect(await whoami(node.server.url, worker.credential.token)).toEqual({
+      status: 200,
+      body: { sub: worker.id, workspaceId, scopes: [...ROLES.agent], workerId: worker.id },
+    });
   });
 
   it('claims with a wait: a job submitted after the claim started is handed out', async () => {
@@ -93,7 +106,9 @@ describe.each(transports)('the agent over $kind', ({ kind, workspaceId }) => {
     const claim = await claiming;
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(claim?.job).toMatchObject({ id: job.id, status: 'RUNNING' });
-    expect(claim?.leaseToken).toMatch(/^\d+$/);
+    // The lease's token is a secret (128 random bits), its fence a public number.
+    expect(claim?.leaseToken).toMatch(/^[\w-]{22,}$/);
+    expect(Number.isInteger(claim?.fence)).toBe(true);
     expect(claim?.leaseExpiresAt).toBeGreaterThan(Date.now());
     expect(claim?.retryCount).toBe(0);
 
@@ -116,11 +131,26 @@ describe.each(transports)('the agent over $kind', ({ kind, workspaceId }) => {
     expect(done.job).toMatchObject({ id: job.id, status: 'COMPLETED' });
     expect(await sup.job(job.id)).toMatchObject({ status: 'COMPLETED', result: { ok: 1 } });
     expect(done.next?.job.id).toBe(second.id);
+    expect(done.next!.fence).toBeGreaterThan(claim!.fence);
     const last = await agent.complete(second.id, done.next!.leaseToken, { claimNext: true });
     expect(last.next).toBeNull();
     const plain = await agent.complete(second.id, done.next!.leaseToken).catch((e: unknown) => e);
     expect(plain).toBeInstanceOf(OverseerError);
     expect(plain).toMatchObject({ code: 'LEASE_LOST', status: 409 });
+
+    // The agent claimed and completed as its worker: the journal names the worker, not the token that registered it.
+    const workerId = agent.worker!.id;
+    const records = await sup.events();
+    expect(records.find((r) => r.id === workerId)?.principal).toBe('agent-1');
+    for (const id of [job.id, second.id])
+      expect(
+        records
+          .filter((r) => r.id === id && ['RUNNING', 'COMPLETED'].includes(r.to))
+          .map((r) => [r.to, r.principal]),
+      ).toEqual([
+        ['RUNNING', workerId],
+        ['COMPLETED', workerId],
+      ]);
   });
 
   it('answers null when no job comes within waitMs, with a request timeout shorter than the wait', async () => {
@@ -143,6 +173,58 @@ describe.each(transports)('the agent over $kind', ({ kind, workspaceId }) => {
     expect(failed).toEqual({ job: expect.objectContaining({ id: job.id, status: 'FAILED' }) });
   });
 
+  it('renews its credential from heartbeat answers and carries the newest (resumed with workerId)', async () => {
+    const workerId = agent.worker!.id;
+    // The worker's credential past half its life (minted 40 minutes ago): a heartbeat answers its renewal.
+    const old = await createWorkerCredential(
+      { secret: TEST_SECRET },
+      { workspaceId, workerId, now: Date.now() - 40 * 60_000 },
+    );
+    const received: WorkerCredential[] = [];
+    const resumed = await connectAgent(
+      options({ token: old.token, workerId, onCredential: (c) => received.push(c) }),
+    );
+    try {
+      expect(resumed.workerId).toBe(workerId);
+      expect(resumed.credential).toBeUndefined();
+      const beat = await resumed.heartbeat();
+      expect(beat.directive).toBe('continue');
+      expect(beat.credential!.expiresAt).toBeGreaterThan(old.expiresAt);
+      expect(resumed.credential).toEqual(beat.credential);
+      expect(received).toEqual([beat.credential]);
+      // The next heartbeat carries the renewed credential, not yet due for renewal: its answer renews nothing.
+      expect((await resumed.heartbeat()).credential).toBeUndefined();
+      expect(received).toHaveLength(1);
+    } finally {
+      await resumed.close();
+    }
+  });
+
+  it('refuses calls on another worker with NOT_YOUR_WORKER, without retrying them', async () => {
+    const other = await connectAgent(options());
+    const retries: RetryInfo[] = [];
+    try {
+      const theirs = await other.register({ name: 'someone-else' });
+      const impostor = await connectAgent(
+        options({
+          token: agent.credential!.token,
+          workerId: theirs.id,
+          onRetry: (info) => retries.push(info),
+        }),
+      );
+      try {
+        expect(await rejection(impostor.heartbeat())).toMatchObject({ code: 'NOT_YOUR_WORKER', status: 403 });
+        expect(await rejection(impostor.deregister())).toMatchObject({ code: 'NOT_YOUR_WORKER' });
+      } finally {
+        await impostor.close();
+      }
+      expect(retries).toEqual([]);
+      expect((await sup.worker(theirs.id)).status).toBe('IDLE');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('answers null to a claim while paused, and terminate once terminated', async () => {
     const other = await connectAgent(options());
     try {
@@ -151,8 +233,16 @@ describe.each(transports)('the agent over $kind', ({ kind, workspaceId }) => {
       expect(await other.claim()).toBeNull();
       expect((await other.heartbeat()).directive).toBe('pause');
       await sup.post(`/api/supervisor/workers/${worker.id}/terminate`, { reason: 'test' });
+      // Terminated, the worker's credential is revoked: the server refuses it, the agent answers terminate.
+      expect(await whoami(node.server.url, other.credential!.token)).toMatchObject({
+        status: 401,
+        body: { error: { code: 'UNAUTHENTICATED', details: { reason: 'ERR_REVOKED' } } },
+      });
       expect(await other.claim()).toBeNull();
       expect((await other.heartbeat()).directive).toBe('terminate');
+      expect((await other.heartbeat(undefined, { idempotencyKey: 'after-the-end' })).directive).toBe(
+        'terminate',
+      );
     } finally {
       await other.close();
     }
@@ -235,6 +325,39 @@ describe('connectAgent', () => {
       (await rejection(connectAgent({ ...base, http: 'http://x', nats: ns.url } as unknown as AgentOptions)))
         .code,
     ).toBe('VALIDATION_FAILED');
+    expect((await rejection(connectAgent({ ...base, workerId: 'wrk_a.>', nats: ns.url }))).code).toBe(
+      'VALIDATION_FAILED',
+    );
+  });
+
+  it("over NATS, a resumed worker's replies arrive in its own inbox (what nats-config --worker allows)", async () => {
+    const workspaceId = 'sdk-inbox';
+    const runner = await connectAgent({
+      workspaceId,
+      token: await tokenFor(workspaceId, ROLES.runner, 'runner'),
+      nats: ns.url,
+    });
+    const { id: workerId, credential } = await runner.register({ name: 'resumed' });
+    await runner.close();
+    const sniffer = await connect({ servers: ns.url });
+    const replies: string[] = [];
+    sniffer.subscribe(subjects.workspaceCommands(workspaceId), {
+      callback: (_err, msg) => {
+        replies.push(msg.reply ?? '');
+      },
+    });
+    await sniffer.flush();
+    const worker = await connectAgent({ workspaceId, token: credential.token, workerId, nats: ns.url });
+    try {
+      expect((await worker.heartbeat()).directive).toBe('continue');
+      expect(await worker.claim()).toBeNull();
+      expect(replies).toHaveLength(2);
+      for (const reply of replies)
+        expect(reply.startsWith(`${subjects.workerInbox(workspaceId, workerId)}.`)).toBe(true);
+    } finally {
+      await worker.close();
+      await sniffer.close();
+    }
   });
 
   it('fails with STORAGE_UNAVAILABLE when nothing answers', async () => {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES } from '../../src/contracts/scopes.ts';
 import { startNatsServer, type NatsServer } from '../../src/testing.ts';
 import { startDataNode, tokenFor, type Node } from '../nats/support.ts';
 import { supervisor } from './support.ts';
@@ -27,7 +28,7 @@ async function runExample(workspaceId: string, env: Record<string, string> = {})
     env: {
       ...process.env,
       NATS_URL: ns.url,
-      OVERSEER_TOKEN: await tokenFor(workspaceId, ['queue:work'], 'example-worker'),
+      OVERSEER_TOKEN: await tokenFor(workspaceId, ROLES.runner, 'example-runner'),
       OVERSEER_WORKSPACE: workspaceId,
       ...env,
     },
@@ -71,6 +72,13 @@ describe('examples/02-nats-client.ts', () => {
     for (const job of jobs) expect(await sup.job(job.id)).toMatchObject({ status: 'COMPLETED' });
     expect(await sup.job(jobs[1]!.id)).toMatchObject({ result: { words: 4 } });
     expect((await sup.worker(workerId!)).status).toBe('COMPLETED');
+    // The runner's token registered the worker; the worker's own credential claimed and completed each job.
+    const records = await sup.events();
+    expect(records.find((r) => r.id === workerId)?.principal).toBe('example-runner');
+    for (const job of jobs)
+      expect(records.filter((r) => r.id === job.id && r.to === 'COMPLETED').map((r) => r.principal)).toEqual([
+        workerId,
+      ]);
   });
 
   it('stops on a terminate directive', async () => {

@@ -7,6 +7,8 @@ export interface Supervisor {
   job(id: string): Promise<{ id: string; status: string; result?: unknown }>;
   jobs(): Promise<{ id: string; title: string; status: string }[]>;
   worker(id: string): Promise<{ id: string; status: string }>;
+  /** The workspace's journal, oldest first (up to 500 records). */
+  events(): Promise<{ kind: string; id: string; to: string; principal: string }[]>;
   post(path: string, body?: unknown): Promise<unknown>;
 }
 
@@ -36,8 +38,20 @@ export function supervisor(baseUrl: string, workspaceId: string, adminToken: str
         }
       ).jobs,
     worker: (id) => request('GET', `/api/v1/workers/${id}`) as Promise<{ id: string; status: string }>,
+    events: async () =>
+      (
+        (await request('GET', '/api/v1/events?afterSeq=0&limit=500')) as {
+          events: { kind: string; id: string; to: string; principal: string }[];
+        }
+      ).events,
     post: (path, body = {}) => request('POST', path, body),
   };
+}
+
+/** `GET /api/v1/whoami` with `token`: the HTTP status and the answer (or error envelope). */
+export async function whoami(baseUrl: string, token: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${baseUrl}/api/v1/whoami`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, body: await res.json() };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
