@@ -43,6 +43,8 @@ export interface WorkerCredential {
 /** What mints worker credentials for commands (an {@link Authenticator}). */
 export interface CredentialMinter {
   mintWorkerCredential(workspaceId: string, workerId: string): Promise<WorkerCredential>;
+  /** Whether a worker's credentials are revoked. */
+  isRevoked(workspaceId: string, workerId: string): boolean;
 }
 
 export interface TokenSettings {
@@ -144,16 +146,12 @@ export class Authenticator implements CredentialMinter {
   }
 
   private unlessRevoked(principal: Principal): Principal {
-    if (principal.workerId !== undefined && this.revoked(principal.workspaceId, principal.workerId))
-      throw new OverseerError(
-        'UNAUTHENTICATED',
-        'This worker credential was revoked: the worker has ended.',
-        {
-          reason: 'ERR_REVOKED',
-          workerId: principal.workerId,
-        },
-      );
-    return principal;
+    return unlessRevoked(principal, this.revoked);
+  }
+
+  /** Whether a worker's credentials are revoked (for callers holding a principal, not a token: the library). */
+  isRevoked(workspaceId: string, workerId: string): boolean {
+    return this.revoked(workspaceId, workerId);
   }
 
   private async verify(token: string, now: number): Promise<Principal> {
@@ -192,6 +190,16 @@ export class Authenticator implements CredentialMinter {
   get cached(): number {
     return this.cache.size;
   }
+}
+
+/** The principal, unless it is a worker credential whose worker has ended: 401 UNAUTHENTICATED `ERR_REVOKED`. */
+export function unlessRevoked(principal: Principal, revoked: RevocationCheck): Principal {
+  if (principal.workerId !== undefined && revoked(principal.workspaceId, principal.workerId))
+    throw new OverseerError('UNAUTHENTICATED', 'This worker credential was revoked: the worker has ended.', {
+      reason: 'ERR_REVOKED',
+      workerId: principal.workerId,
+    });
+  return principal;
 }
 
 /**

@@ -58,8 +58,11 @@ export interface CommandSpec<N extends string, I extends z.ZodType, O extends z.
   example?: unknown;
   /** Its HTTP routes (none: library and NATS only). */
   http?: readonly HttpRoute[];
-  /** What it acts on, for the ownership check (see `ownership.ts`); none: no check beyond scopes. */
-  owner?: Owner;
+  /**
+   * What it acts on, for the ownership check (see `ownership.ts`); several: each must pass (a session opened on a
+   * worker for a job); none: no check beyond scopes.
+   */
+  owner?: Owner | readonly Owner[];
 }
 
 /** One entry of the command table that the library, HTTP and NATS all dispatch through. */
@@ -78,7 +81,7 @@ export interface CommandDef<
   errors: readonly CommandErrorCode[];
   example: unknown;
   http: readonly HttpRoute[];
-  owner: Owner | undefined;
+  owner: Owner | readonly Owner[] | undefined;
   run(ctx: CommandContext, input: z.output<I>): Promise<z.output<O>>;
 }
 

@@ -4,7 +4,7 @@ import { OverseerError } from '../core/errors.ts';
 import type { ActorHost } from '../actors/actor-host.ts';
 import { IdempotencyKeySchema } from '../contracts/common.ts';
 import type { Principal } from '../contracts/scopes.ts';
-import { Authenticator, authorize, type CredentialMinter } from './auth.ts';
+import { Authenticator, authorize, unlessRevoked, type CredentialMinter } from './auth.ts';
 import type { AnyCommandDef } from './command.ts';
 import { commands, tableOf } from './commands.ts';
 import { parse, parseWorkspaceId } from './validation.ts';
@@ -61,6 +61,7 @@ export function createDispatch(host: ActorHost, config: DispatchConfig = {}): Di
   const table = tableOf(config.commands ?? commands);
   const checkAnswers = config.checkAnswers ?? process.env['VITEST'] !== undefined;
   const credentials = config.credentials ?? new Authenticator({ secret: randomBytes(32) });
+  const revoked = (ws: string, workerId: string) => credentials.isRevoked(ws, workerId);
   const command = (name: string): AnyCommandDef => {
     const def = table.get(name);
     if (!def) throw new OverseerError('NOT_FOUND', `No command ${name}.`, { command: name });
@@ -100,6 +101,8 @@ export function createDispatch(host: ActorHost, config: DispatchConfig = {}): Di
       def = command(name);
       if (host.isClosed) throw new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is closed.');
       ws = parseWorkspaceId(workspaceId);
+      // A library caller holds a principal, not a token: revocation is checked here instead of at authentication.
+      unlessRevoked(options.principal, revoked);
       if (authorize(options.principal, def.scopes, ws) !== ws)
         throw new OverseerError(
           'INSUFFICIENT_SCOPE',

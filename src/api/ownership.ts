@@ -9,6 +9,9 @@ import type { Tx } from '../actors/tx.ts';
  */
 export type Owner = { worker: string } | { job: string } | { session: string } | 'unbound';
 
+/** Whether a command names several things it acts on (`Array.isArray` does not narrow a readonly array). */
+const isList = (owner: Owner | readonly Owner[]): owner is readonly Owner[] => Array.isArray(owner);
+
 /**
  * Refuses a call on a worker the principal does not own, before anything changes: an admin or a supervisor
  * (`supervisor:write`) acts on any worker of its workspace; a worker's own credential on its own worker only; an
@@ -19,10 +22,14 @@ export type Owner = { worker: string } | { job: string } | { session: string } |
 export function checkOwner(
   tx: Tx,
   principal: Principal,
-  owner: Owner | undefined,
+  owner: Owner | readonly Owner[] | undefined,
   input: Readonly<Record<string, unknown>>,
 ): void {
   if (owner === undefined) return;
+  if (isList(owner)) {
+    for (const one of owner) checkOwner(tx, principal, one, input);
+    return;
+  }
   if (owner === 'unbound') {
     if (principal.workerId !== undefined)
       throw new OverseerError('INSUFFICIENT_SCOPE', "A worker's own credential cannot run this command.", {

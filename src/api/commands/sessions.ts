@@ -15,7 +15,8 @@ export const sessionCommands = [
     output: SessionSchema,
     scopes: WORKER_SCOPES,
     errors: OWNED,
-    owner: { worker: 'workerId' },
+    // The job it names, when it names one, must be held by that worker's owner too (or by no worker).
+    owner: [{ worker: 'workerId' }, { job: 'jobId' }],
     apply: (tx, input) => openSession(tx, input),
   }),
   query({
