@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { OverseerError } from '../core/errors.ts';
 import { WorkspaceIdSchema } from '../contracts/common.ts';
 import { IdSchema } from '../contracts/common.ts';
+import { CHECK_TOKEN_TYP, PHASE_TOKEN_TYP } from '../contracts/phase-tokens.ts';
 import { ROLES, ScopeSchema, scopesOpen, type Principal, type Scope } from '../contracts/scopes.ts';
 
-/** The `typ` header of API tokens; other token kinds (phase tokens) use their own and never pass as API tokens. */
+/** The `typ` header of API tokens; other token kinds (phase and check tokens) use their own and never pass as API tokens. */
 export const API_TOKEN_TYP = 'overseer-api+jwt';
 /** The `typ` header of a worker's own credential: an API token bound to one worker by its `wrk` claim. */
 export const WORKER_TOKEN_TYP = 'overseer-worker+jwt';
@@ -170,11 +171,16 @@ export class Authenticator implements CredentialMinter {
         currentDate: new Date(now),
       }));
     } catch (err) {
+      // These two come after the signature held, so the header's `typ` is the issuer's.
+      const verified =
+        err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired;
+      if (verified && isPhaseOrCheckToken(decodeProtectedHeader(token).typ)) throw notAnApiToken();
       if (err instanceof joseErrors.JWTExpired) throw new OverseerError('TOKEN_EXPIRED');
       throw new OverseerError('UNAUTHENTICATED', 'The token is invalid.', {
         reason: (err as { code?: string }).code ?? 'ERR_INVALID',
       });
     }
+    if (isPhaseOrCheckToken(typ)) throw notAnApiToken();
     if (typ !== API_TOKEN_TYP && typ !== WORKER_TOKEN_TYP)
       throw new OverseerError('UNAUTHENTICATED', 'The token is invalid.', {
         reason: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
@@ -201,6 +207,15 @@ export function unlessRevoked(principal: Principal, revoked: RevocationCheck): P
     });
   return principal;
 }
+
+const isPhaseOrCheckToken = (typ: string | undefined) => typ === PHASE_TOKEN_TYP || typ === CHECK_TOKEN_TYP;
+/** A phase or check token presented as an API token: refused, saying what to send instead. */
+const notAnApiToken = () =>
+  new OverseerError(
+    'UNAUTHENTICATED',
+    'A phase or check token is not an API token: send an API token or your worker credential.',
+    { reason: 'ERR_JWT_CLAIM_VALIDATION_FAILED' },
+  );
 
 /**
  * The principal of verified claims: a worker credential must carry `wrk` (equal to its subject), the agent's

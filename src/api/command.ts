@@ -37,6 +37,8 @@ export const COMMAND_ERROR_CODES = [
   'QUOTA_EXCEEDED',
   'ALREADY_EXISTS',
   'NOT_YOUR_WORKER',
+  'PHASE_TOKEN_INVALID',
+  'PHASE_TOKEN_STALE',
 ] as const satisfies readonly ErrorCode[];
 
 /** An error code a command names itself (see {@link COMMAND_ERROR_CODES}). */

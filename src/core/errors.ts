@@ -17,6 +17,18 @@ export const ErrorCodes = {
   },
   UNAUTHENTICATED: { status: 401, retryable: false, message: 'A valid bearer token is required.' },
   TOKEN_EXPIRED: { status: 401, retryable: false, message: 'The token has expired; create a new one.' },
+  PHASE_TOKEN_INVALID: {
+    status: 401,
+    retryable: false,
+    message:
+      'This is not a valid phase or check token for this job; use the token your claim or last transition answered.',
+  },
+  PHASE_TOKEN_STALE: {
+    status: 401,
+    retryable: false,
+    message:
+      "The token's phase has passed or its lease has ended; use the token of the last transition, refresh it, or claim again.",
+  },
   INSUFFICIENT_SCOPE: {
     status: 403,
     retryable: false,
