@@ -127,6 +127,14 @@ describe('ESLint enforces the layers and the determinism bans', () => {
     ['src/testing.ts', './runtime.ts', 'createRuntime'],
     ['src/testing.ts', './actors/actor-host.ts', 'ActorHost'],
     ['src/testing.ts', '@nats-io/transport-node', 'connect'],
+    // The trusted executor (issue 16) stands beside the runtime: core, contracts and domain only.
+    ['src/executor/x.ts', '../actors/actor-host.ts', 'ActorHost'],
+    ['src/executor/x.ts', '../api/commands.ts', 'commands'],
+    ['src/executor/x.ts', '../http/server.ts', 'buildHttpServer'],
+    ['src/executor/x.ts', '../transport/nats-bus.ts', 'NatsBus'],
+    ['src/executor/x.ts', '../store/lmdb-store.ts', 'LmdbStore'],
+    ['src/executor/x.ts', '../runtime.ts', 'createRuntime'],
+    ['src/executor/x.ts', 'lmdb', 'open'],
   ];
   for (const [file, from, what] of boundaryCases) {
     it(`${file}: import from ${from} → no-restricted-imports`, async () => {
@@ -146,6 +154,10 @@ describe('ESLint enforces the layers and the determinism bans', () => {
     ['src/runtime.ts', './actors/actor-host.ts', 'ActorHost'],
     ['src/index.ts', './runtime.ts', 'createRuntime'],
     ['src/testing.ts', './testing/nats-server.ts', 'startNatsServer'],
+    ['src/executor/x.ts', '../domain/workflow/parse-test-report.ts', 'parseTestReport'],
+    ['src/executor/x.ts', '../contracts/artifacts.ts', 'TreeHashSchema'],
+    ['src/executor/x.ts', '../core/errors.ts', 'OverseerError'],
+    ['src/executor/x.ts', 'node:child_process', 'spawn'],
   ];
   for (const [file, from, what] of allowedCases) {
     it(`${file}: import from ${from} is allowed`, async () => {

@@ -114,6 +114,32 @@ describe('test reports of real runners', () => {
     });
   });
 
+  it('node --test reports a file without tests as a passing case named after it: no test, in every format', () => {
+    const tap = [
+      'TAP version 13',
+      '# Subtest: /w/tests/empty.test.mjs',
+      'ok 1 - /w/tests/empty.test.mjs',
+      '  ---',
+      '  duration_ms: 196.6',
+      '  ...',
+      '1..1',
+      '# tests 1',
+      '# pass 1',
+      '',
+    ].join('\n');
+    const spec = '✔ /w/tests/empty.test.mjs (368.4ms)\nℹ tests 1\nℹ pass 1\nℹ fail 0\n';
+    const junit =
+      '<?xml version="1.0" encoding="utf-8"?>\n<testsuites>\n\t<testcase name="/w/tests/empty.test.mjs" time="0.17" classname="test"/>\n</testsuites>\n';
+    for (const output of [tap, spec, junit])
+      expect(parseTestReport({ output, exitCode: 0 })).toMatchObject({ ok: false, error: 'no_tests' });
+    // Beside a file with tests, only the real test counts.
+    const both = parseTestReport({
+      output: spec.replace('ℹ tests 1', '✔ adds (0.7ms)\nℹ tests 2'),
+      exitCode: 0,
+    });
+    expect(both).toMatchObject({ ok: true, result: { counts: { total: 1, passed: 1 } } });
+  });
+
   it.each([126, 127])('exit %i (the runner could not start) is an error whatever the output', (exitCode) => {
     expect(parseTestReport({ output: fixture('node-pass.tap').output, exitCode })).toMatchObject({
       ok: false,

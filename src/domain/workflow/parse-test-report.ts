@@ -14,6 +14,12 @@ export const TestReportError = {
   NO_TESTS: 'no_tests',
   /** The output is not a report in any format the parsers read. */
   UNPARSEABLE: 'unparseable',
+  /** The executor killed the runner at its timeout: whatever it printed is no whole report. */
+  TIMED_OUT: 'timed_out',
+  /** The output exceeded the executor's cap: a report with its middle cut out could hide failures. */
+  TRUNCATED: 'truncated',
+  /** The working tree changed while the tests ran: the run is evidence for no tree. */
+  TREE_CHANGED: 'tree_changed',
 } as const;
 export type TestReportError = (typeof TestReportError)[keyof typeof TestReportError];
 
@@ -54,6 +60,13 @@ function toCase(raw: RawCase): TestCaseResult {
 }
 
 /**
+ * `node --test` reports a test file that holds no test as a passing case named after the file (a top-level TAP or
+ * spec point, a JUnit case named by its path): a file, not a test, so it never counts as one that ran.
+ */
+const isEmptyFile = (c: RawCase): boolean =>
+  c.status === 'passed' && looksLikeFile(c.ownName) && (c.topLevel || /[\\/]/.test(c.ownName));
+
+/**
  * Parses a test runner's output (TAP 13/14, JUnit XML, `node --test` spec) with its exit code into a
  * `test_result`. Exit 126/127, a file that did not load, no test case, or text in no known format answer an
  * error instead: such a run proves nothing, neither that tests fail nor that they pass.
@@ -80,7 +93,8 @@ export function parseTestReport(run: TestRunOutput): ParsedTestReport {
       error: TestReportError.UNPARSEABLE,
       message: `not a ${format} report: ${parsed.message}`,
     };
-  const loadErrors = parsed.cases.filter(
+  const cases = parsed.cases.filter((c) => !isEmptyFile(c));
+  const loadErrors = cases.filter(
     (c) => c.loadError || (c.status === 'failed' && c.topLevel && looksLikeFile(c.ownName)),
   );
   if (loadErrors.length > 0)
@@ -90,20 +104,20 @@ export function parseTestReport(run: TestRunOutput): ParsedTestReport {
       message: `${loadErrors.length} test file(s) did not load: ${loadErrors.map((c) => c.file ?? c.name).join(', ')}`,
       details: { files: loadErrors.map((c) => ({ file: c.file ?? c.name, message: c.message ?? null })) },
     };
-  if (parsed.cases.length === 0)
+  if (cases.length === 0)
     return { ok: false, error: TestReportError.NO_TESTS, message: 'the report holds no test case' };
-  const count = (s: TestCaseResult['status']) => parsed.cases.filter((c) => c.status === s).length;
+  const count = (s: TestCaseResult['status']) => cases.filter((c) => c.status === s).length;
   const result: TestResultArtifact = {
     format,
     exit_code: run.exitCode,
     counts: {
-      total: parsed.cases.length,
+      total: cases.length,
       passed: count('passed'),
       failed: count('failed'),
       skipped: count('skipped'),
       todo: count('todo'),
     },
-    cases: parsed.cases.map(toCase),
+    cases: cases.map(toCase),
   };
   if (run.command !== undefined) result.command = run.command;
   return { ok: true, result };
