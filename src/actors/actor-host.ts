@@ -199,9 +199,9 @@ export class ActorHost implements TxHost {
   // ── Commands ──────────────────────────────────────────────────────────────
 
   /**
-   * Runs `fn` as one unit of work and answers after its batch is durable. Idempotency: a replay with the same
-   * key and payload returns the first answer (waiting for it if it is not yet flushed); another payload under the
-   * same key answers IDEMPOTENCY_KEY_REUSED.
+   * Runs `fn` as one unit of work and answers after its batch is durable. Idempotency: a replay by the same caller
+   * (`principal`) with the same key and payload returns the first answer (waiting for it if it is not yet flushed);
+   * another payload under the same key answers IDEMPOTENCY_KEY_REUSED; another caller's key is not this one's.
    */
   async execute<T>(req: ExecuteRequest<T>, fn: (tx: Tx) => T): Promise<T> {
     if (this.closed) throw new OverseerError('STORAGE_UNAVAILABLE', 'The runtime is closed.');
@@ -209,7 +209,7 @@ export class ActorHost implements TxHost {
     let hash: string | undefined;
     if (req.idempotencyKey !== undefined) {
       hash = payloadHash(req.payload ?? null);
-      const hit = this.idempotency.lookup(req.ws, req.command, req.idempotencyKey, hash, now);
+      const hit = this.idempotency.lookup(req.ws, req.command, req.principal, req.idempotencyKey, hash, now);
       if (hit) return (hit.state === 'pending' ? await hit.answer : hit.answer) as T;
     }
     const tx = new Tx(this, this.env, req.ws, req.principal, now);
@@ -230,6 +230,7 @@ export class ActorHost implements TxHost {
         ...this.idempotency.record(
           req.ws,
           req.command,
+          req.principal,
           req.idempotencyKey,
           hash,
           req.recordAs ? req.recordAs(answer) : answer,

@@ -22,6 +22,14 @@ export const payloadHash = (payload: unknown): string =>
   createHash('sha256').update(canonicalJson(payload)).digest('base64url');
 
 const recordKey = (ws: string, command: string, key: string): Key => [ws, 'k', command, key];
+
+/**
+ * The stored key of a caller's idempotency key: the SHA-256 of the caller's subject (fixed length, so the pair is
+ * unambiguous and the LMDB key stays short) before the key it chose. A key is a retry token of one caller, never
+ * a handle on another caller's answer: the same key sent by another subject is a call of its own.
+ */
+const callerKey = (caller: string, key: string): string =>
+  `${createHash('sha256').update(caller).digest('base64url')}.${key}`;
 const expiryKey = (ws: string, expiresAt: number, command: string, key: string): Key => [
   ws,
   'x',
@@ -35,9 +43,10 @@ export type IdempotencyHit =
   { state: 'pending'; answer: Promise<unknown> } | { state: 'done'; answer: unknown } | null;
 
 /**
- * Idempotency records, scoped by (workspace, command, key): a replay returns the first answer, the same key with
- * another payload answers `IDEMPOTENCY_KEY_REUSED`. Answers not yet flushed are held in memory (decisions read
- * memory); flushed ones are read from the store.
+ * Idempotency records, scoped by (workspace, command, caller, key): a replay by the same caller (the principal's
+ * subject) returns the first answer, the same key with another payload answers `IDEMPOTENCY_KEY_REUSED`; another
+ * caller's key opens nothing of this one's (a replayed answer may carry a freshly minted credential or lease
+ * secret). Answers not yet flushed are held in memory (decisions read memory); flushed ones are read from the store.
  */
 export class IdempotencyTable {
   private readonly pending = new Map<string, { hash: string; answer: Promise<unknown> }>();
@@ -47,14 +56,22 @@ export class IdempotencyTable {
     this.store = store;
   }
 
-  lookup(ws: string, command: string, key: string, hash: string, now: number): IdempotencyHit {
-    const id = `${ws}\u0000${command}\u0000${key}`;
+  lookup(
+    ws: string,
+    command: string,
+    caller: string,
+    key: string,
+    hash: string,
+    now: number,
+  ): IdempotencyHit {
+    const scoped = callerKey(caller, key);
+    const id = `${ws}\u0000${command}\u0000${scoped}`;
     const pending = this.pending.get(id);
     if (pending) {
       if (pending.hash !== hash) throw reused(command, key);
       return { state: 'pending', answer: pending.answer };
     }
-    const stored = this.store.get('idempotency', recordKey(ws, command, key)) as StoredAnswer | undefined;
+    const stored = this.store.get('idempotency', recordKey(ws, command, scoped)) as StoredAnswer | undefined;
     if (!stored || stored.x <= now) return null;
     if (stored.h !== hash) throw reused(command, key);
     return { state: 'done', answer: stored.a };
@@ -64,13 +81,15 @@ export class IdempotencyTable {
   record(
     ws: string,
     command: string,
+    caller: string,
     key: string,
     hash: string,
     answer: unknown,
     expiresAt: number,
     durable: Promise<void>,
   ): Write[] {
-    const id = `${ws}\u0000${command}\u0000${key}`;
+    const scoped = callerKey(caller, key);
+    const id = `${ws}\u0000${command}\u0000${scoped}`;
     const settledAnswer = durable.then(() => answer);
     settledAnswer.catch(() => undefined);
     this.pending.set(id, { hash, answer: settledAnswer });
@@ -81,10 +100,10 @@ export class IdempotencyTable {
     return [
       {
         db: 'idempotency',
-        key: recordKey(ws, command, key),
+        key: recordKey(ws, command, scoped),
         value: { h: hash, a: answer, x: expiresAt } satisfies StoredAnswer,
       },
-      { db: 'idempotency', key: expiryKey(ws, expiresAt, command, key), value: 1 },
+      { db: 'idempotency', key: expiryKey(ws, expiresAt, command, scoped), value: 1 },
     ];
   }
 

@@ -26,7 +26,7 @@ export type ListOptions = z.input<typeof ListOptionsSchema>;
 
 /** Options of every state-changing call. */
 export interface CommandOptions {
-  /** Scoped by workspace and command: a replay returns the first answer. */
+  /** Scoped by workspace, command and caller (the principal's `sub`): a replay returns the first answer. */
   idempotencyKey?: string;
 }
 
