@@ -37,6 +37,7 @@ export const COMMAND_ERROR_CODES = [
   'QUOTA_EXCEEDED',
   'ALREADY_EXISTS',
   'NOT_YOUR_WORKER',
+  'WORKFLOW_NOT_FOUND',
 ] as const satisfies readonly ErrorCode[];
 
 /** An error code a command names itself (see {@link COMMAND_ERROR_CODES}). */
