@@ -88,6 +88,13 @@ export type { Allocation, Quota, Usage, ResourceConfig } from './contracts/resou
 export type { Workstream, WorkstreamPlan, WorkstreamStatus } from './contracts/workstream.ts';
 export type { WorkstreamDefinitionInput, TaskDefinitionInput } from './contracts/task-definition.ts';
 export type { ResourceRequest } from './contracts/job.ts';
+export type { Workflow, WorkflowInput } from './contracts/workflow.ts';
+export type {
+  RegisteredWorkflow,
+  WorkflowId,
+  WorkflowPutInput,
+  WorkflowListAnswer,
+} from './contracts/workflow-registry.ts';
 export type { Migration, Migrations } from './actors/migrations.ts';
 export { NatsBus } from './transport/nats-bus.ts';
 export type { NatsBusOptions } from './transport/nats-bus.ts';

@@ -10,12 +10,15 @@ import { registerSessionTimers } from './actors/services/sessions.ts';
 import type { RuntimeSettings, ServiceEnv } from './actors/settings.ts';
 import { registerJobTimers } from './actors/services/queue.ts';
 import { WorkRegistry } from './actors/work/work-state.ts';
+import { realRoots } from './actors/workdir-facts.ts';
+import { WorkflowRegistry } from './actors/workflow-registry.ts';
 import { createDispatch, type Dispatch } from './api/dispatch.ts';
 import { Authenticator, MAX_WORKER_CREDENTIAL_TTL_SECONDS } from './api/auth.ts';
 import { withBuiltinMigrations } from './actors/builtin-migrations.ts';
 import { Revocations } from './actors/revocations.ts';
 import { randomBytes } from 'node:crypto';
 import { parse } from './api/validation.ts';
+import { loadDefaultWorkflow } from './api/workflow-file.ts';
 import { LmdbStore } from './store/lmdb-store.ts';
 import type { Bus } from './transport/bus.ts';
 import { InProcessBus } from './transport/in-process-bus.ts';
@@ -95,6 +98,8 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
   } = options;
   const config = parse(RuntimeConfigSchema, raw);
   const log = logger ?? createLogger(config.logLevel);
+  // Checked before the store opens: a bad `default` stops the start without touching the data dir.
+  const defaultWorkflow = loadDefaultWorkflow(config.workflow.defaultFile);
   const store = LmdbStore.open({
     dataDir: config.dataDir,
     durability: config.durability,
@@ -107,9 +112,11 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
     sessionIdleTimeoutMs: config.session.idleTimeoutSeconds * 1000,
     sessionMaxAgeMs: config.session.maxAgeSeconds * 1000,
     resources: config.resources,
+    workdirRoots: realRoots(config.workflow.workdirRoots),
   };
   const work = new WorkRegistry(store, config.resources);
-  const env: ServiceEnv = { settings, work, random: Math.random };
+  const workflows = new WorkflowRegistry(store, [defaultWorkflow]);
+  const env: ServiceEnv = { settings, work, workflows, random: Math.random };
   let host: ActorHost;
   try {
     host = await ActorHost.open({
@@ -129,6 +136,7 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
     throw err;
   }
   host.onReset(() => work.reset());
+  host.onReset(() => workflows.reset());
   const revocations = new Revocations(store, MAX_WORKER_CREDENTIAL_TTL_SECONDS * 1000);
   host.observeTransitions(revocations.observe);
   host.onReset(() => revocations.reload());

@@ -10,7 +10,7 @@ const digestOf = (token: unknown): string | null => (typeof token === 'string' ?
  * Version 1 → 2 of jobs and workers (agent identity): the lease token, a fencing number, becomes `leaseFence`,
  * and what was its secret is kept only as a digest, so a lease held across the upgrade keeps working until it
  * ends. Workers registered before carry no `registeredBy`: only admins, supervisors and their own credential act
- * on them.
+ * on them. Version 2 → 3 of jobs (workflows): a job made before follows no workflow (`workflow: null`).
  */
 export const builtinMigrations: Migrations = {
   job: {
@@ -21,6 +21,10 @@ export const builtinMigrations: Migrations = {
         ...s,
         context: { ...context, leaseFence: leaseToken ?? null, leaseDigest: digestOf(leaseToken) },
       };
+    },
+    2: (stored) => {
+      const s = stored as Snapshot;
+      return { ...s, context: { ...s.context, workflow: null } };
     },
   },
   worker: {

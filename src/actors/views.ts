@@ -36,6 +36,7 @@ export function jobView(s: Viewable<'job'>): Job {
     depth: c.depth,
     taskId: c.taskId,
     workstreamId: c.workstreamId,
+    workflow: c.workflow,
     retryCount: c.retryCount,
     workerId: c.workerId,
     leaseExpiresAt: c.leaseExpiresAt,

@@ -39,6 +39,7 @@ export const COMMAND_ERROR_CODES = [
   'NOT_YOUR_WORKER',
   'PHASE_TOKEN_INVALID',
   'PHASE_TOKEN_STALE',
+  'WORKFLOW_NOT_FOUND',
 ] as const satisfies readonly ErrorCode[];
 
 /** An error code a command names itself (see {@link COMMAND_ERROR_CODES}). */

@@ -6,6 +6,7 @@ import { resourceCommands } from './commands/resources.ts';
 import { sessionCommands } from './commands/sessions.ts';
 import { supervisorCommands } from './commands/supervisor.ts';
 import { workerCommands } from './commands/workers.ts';
+import { workflowCommands } from './commands/workflows.ts';
 import { workstreamCommands } from './commands/workstreams.ts';
 
 /**
@@ -20,6 +21,7 @@ export const commands = [
   ...sessionCommands,
   ...workstreamCommands,
   ...supervisorCommands,
+  ...workflowCommands,
 ] as const satisfies readonly AnyCommandDef[];
 
 /** Command names. */

@@ -92,6 +92,14 @@ export interface WorkspaceClient {
   events: {
     list(query?: In<'events.list'>): Promise<Out<'events.list'>>;
   };
+  /** Workflow versions registered in the workspace (scope `workflows:admin`). */
+  workflows: {
+    /** Registers a version: `{ yaml }` (the file's text) or `{ workflow }` (JSON), with `schemas` it names. */
+    put(input: In<'workflows.put'>, options?: CommandOptions): Promise<Out<'workflows.put'>>;
+    /** The version named, or the newest. */
+    get(name: string, version?: number): Promise<Out<'workflows.get'>>;
+    list(): Promise<Out<'workflows.list'>['workflows']>;
+  };
 }
 
 /** Builds the library client of one workspace over a dispatch function. */
@@ -164,6 +172,11 @@ export function createWorkspaceClient(
     },
     events: {
       list: (query) => call('events.list', query ?? {}),
+    },
+    workflows: {
+      put: (input, options) => call('workflows.put', input, options),
+      get: (name, version) => call('workflows.get', { name, ...(version !== undefined ? { version } : {}) }),
+      list: async () => (await call('workflows.list', {})).workflows,
     },
   };
 }

@@ -31,6 +31,33 @@ export const RuntimeConfigSchema = z
     retentionIntervalMs: z.number().int().min(10).default(60_000),
     /** Quotas per depth and per workspace, and the sizes of counted pools (`pools: { gpu: 4 }`). */
     resources: ResourceConfigSchema.prefault({}),
+    /** Workflows (issue 16): which file is the `default` workflow, and where jobs' working trees may lie. */
+    workflow: z
+      .object({
+        /**
+         * The file registered as the `default` workflow in every workspace, instead of the one shipped with the
+         * package (`workflows/default.yaml`). Its `name` must be `default`; it is read and checked once, at start.
+         */
+        defaultFile: z.string().min(1).optional(),
+        /**
+         * Absolute directories a job's `execution.workdir` must lie under (symlinks resolved). With none, a job
+         * under a workflow may not name a workdir.
+         */
+        workdirRoots: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(4096)
+              .refine((p) => /^(\/|[A-Za-z]:[\\/])/.test(p), {
+                message: 'a workdir root is an absolute path',
+              }),
+          )
+          .max(64)
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
     /** LMDB settings; `noSync`, `noMetaSync` and `useWritemap` are refused. */
     lmdb: z

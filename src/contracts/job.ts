@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MetadataSchema, IdSchema } from './common.ts';
+import { WorkflowIdSchema, WorkflowRefSchema } from './workflow-registry.ts';
 
 export const JobStatus = {
   SUBMITTED: 'SUBMITTED',
@@ -35,6 +36,14 @@ export const ResourceRequestSchema = z
   .meta({ id: 'ResourceRequest' });
 export type ResourceRequest = z.infer<typeof ResourceRequestSchema>;
 
+/** An absolute path (POSIX, or a Windows drive path), without NUL bytes. */
+export const WorkdirSchema = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => /^(\/|[A-Za-z]:[\\/])/.test(p), { message: 'a workdir is an absolute path' })
+  .refine((p) => !p.includes('\0'), { message: 'a workdir has no NUL byte' });
+
 export const ExecutionSchema = z
   .object({
     command: z.string().max(16_384).optional(),
@@ -45,6 +54,11 @@ export const ExecutionSchema = z
       .max(7 * 24 * 3600)
       .optional(),
     maxRetries: z.number().int().min(0).max(100).default(3),
+    /**
+     * The job's working tree on the node (absolute). It must lie under the node's `workflow.workdirRoots`; a job
+     * under a workflow may name one only when roots are configured.
+     */
+    workdir: WorkdirSchema.optional(),
   })
   .meta({ id: 'Execution' });
 
@@ -72,6 +86,11 @@ export const JobSubmitSchema = z
     failParentOnFailure: z.boolean().default(true),
     metadata: MetadataSchema.optional(),
     hold: z.boolean().default(false),
+    /**
+     * The workflow the job follows: `<name>` (its newest version) or `<name>@<version>`, resolved at submit to a
+     * registered version that the job keeps (WORKFLOW_NOT_FOUND when none is).
+     */
+    workflow: WorkflowRefSchema.optional(),
   })
   .meta({ id: 'JobSubmit' });
 export type JobSubmitInput = z.input<typeof JobSubmitSchema>;
@@ -101,6 +120,8 @@ export const JobSchema = z
     /** The task and workstream of a job created from a workstream definition. */
     taskId: z.string().nullable(),
     workstreamId: z.string().nullable(),
+    /** The workflow version the job follows (resolved at submit, never changed), or null. */
+    workflow: WorkflowIdSchema.nullable(),
     retryCount: z.number(),
     workerId: z.string().nullable(),
     leaseExpiresAt: z.number().nullable(),

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { IdSchema } from './common.ts';
-import { PrioritySchema } from './job.ts';
+import { PrioritySchema, WorkdirSchema } from './job.ts';
+import { WorkflowRefSchema } from './workflow-registry.ts';
 
 /** The only schema version this contract accepts. */
 export const TASK_DEFINITION_SCHEMA_VERSION = '2.0.0';
@@ -25,6 +26,8 @@ export const TaskExecutionSchema = z
       .optional(),
     max_retries: z.number().int().min(0).max(100).default(3),
     estimated_seconds: z.number().positive().finite().optional(),
+    /** The task's working tree on the node (see the job's `execution.workdir`). */
+    workdir: WorkdirSchema.optional(),
   })
   .meta({ id: 'TaskExecution' });
 export type TaskExecutionInput = z.input<typeof TaskExecutionSchema>;
@@ -47,6 +50,8 @@ export const TaskDefinitionSchema = z
     dependencies: z.array(IdSchema).max(1000).default([]),
     worker_requirements: WorkerRequirementsSchema.optional(),
     execution: TaskExecutionSchema.optional(),
+    /** The workflow the task's job follows: `<name>` or `<name>@<version>` (see the job's `workflow`). */
+    workflow: WorkflowRefSchema.optional(),
     /** Opaque JSON object or array, kept as written. */
     context_requirements: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
     /** Opaque JSON, kept as written. */

@@ -128,13 +128,16 @@ export const TriggerSchema = z
   .meta({ id: 'WorkflowTrigger' });
 export type Trigger = z.output<typeof TriggerSchema>;
 
+/** A workflow's name: `default`, `acme-review`. */
+export const WorkflowNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a workflow name matches ^[a-z0-9][a-z0-9_-]{0,62}$');
+
 /** The whole `agent_workflow.yaml`. */
 export const WorkflowSchema = z
   .object({
     /** The workflow's name (`default`); jobs name the workflow they follow. */
-    name: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a workflow name matches ^[a-z0-9][a-z0-9_-]{0,62}$'),
+    name: WorkflowNameSchema,
     /** The workflow's own version; a job keeps the version it started with. */
     version: z.number().int().min(1),
     description: z.string().max(4_000).default(''),

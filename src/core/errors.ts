@@ -41,6 +41,12 @@ export const ErrorCodes = {
       "This credential acts only on its own worker and that worker's jobs, leases and sessions; use the credential of the worker named in details.",
   },
   NOT_FOUND: { status: 404, retryable: false, message: 'No such object in this workspace.' },
+  WORKFLOW_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    message:
+      'No such workflow (or version) is registered in this workspace; put it with workflows.put, or name one workflows.list shows.',
+  },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false, message: 'This path does not accept that method.' },
   INVALID_STATE_TRANSITION: {
     status: 409,

@@ -38,6 +38,7 @@ export const ROUTE_TAGS: Readonly<Record<string, string>> = {
   events: "This workspace's journal: every state an object passed through.",
   queue: 'Claim work under a lease, complete it or fail it.',
   workstreams: 'DAGs of jobs from task definitions v2.',
+  workflows: 'Versions of agent_workflow.yaml registered in the workspace (admin only).',
 };
 
 /**

@@ -1,14 +1,18 @@
 import { assign, setup } from 'xstate';
 import type { JobSubmit } from '../contracts/job.ts';
+import type { WorkflowId } from '../contracts/workflow-registry.ts';
 
 /** Bumped whenever the persisted shape of a job changes; restoring another version needs a migration. */
-export const JOB_MACHINE_VERSION = 2;
+export const JOB_MACHINE_VERSION = 3;
+
+/** What a job keeps of its submit: everything but `hold`, and `workflow` as it was resolved. */
+export type JobSpec = Omit<JobSubmit, 'hold' | 'workflow'>;
 
 /** A job's data, kept in its actor's context (the snapshot is the entity). */
 export interface JobContext {
   id: string;
   workspaceId: string;
-  spec: Omit<JobSubmit, 'hold'>;
+  spec: JobSpec;
   depth: number;
   retryCount: number;
   workerId: string | null;
@@ -29,6 +33,8 @@ export interface JobContext {
   /** The task id and workstream of a job created from a workstream definition. */
   taskId: string | null;
   workstreamId: string | null;
+  /** The workflow version the job follows, resolved at submit and never changed. */
+  workflow: WorkflowId | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -36,11 +42,12 @@ export interface JobContext {
 export interface JobInput {
   id: string;
   workspaceId: string;
-  spec: Omit<JobSubmit, 'hold'>;
+  spec: JobSpec;
   depth: number;
   ancestors?: string[];
   taskId?: string | null;
   workstreamId?: string | null;
+  workflow?: WorkflowId | null;
   at: number;
 }
 
@@ -164,6 +171,7 @@ export const jobMachine = setup({
     dependents: [],
     taskId: input.taskId ?? null,
     workstreamId: input.workstreamId ?? null,
+    workflow: input.workflow ?? null,
     createdAt: input.at,
     updatedAt: input.at,
   }),

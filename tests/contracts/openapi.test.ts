@@ -12,6 +12,7 @@ import { ANSWERS, API_VERSION, buildOpenApi } from '../../src/http/openapi.ts';
 import { PUBLIC_PATHS, routes, type Route } from '../../src/http/routes.ts';
 import { createOverseer, type Overseer } from '../../src/index.ts';
 import { tempDataDir, type TempDataDir } from '../../src/testing.ts';
+import { EXAMPLE_WORKFLOW_YAML } from '../../src/api/commands/workflows.ts';
 import { buildPostman, generators, OPENAPI_PATH, POSTMAN_PATH, ROOT } from '../../scripts/gen.ts';
 
 type Json = Record<string, any>;
@@ -315,6 +316,12 @@ describe('the answers match their documented schemas', () => {
     await run('workstreams.cancel', { workstreamId: ws.id });
     await run('events.list', { limit: 5 });
     await run('auth.whoami', {});
+    const put = await run('workflows.put', { yaml: EXAMPLE_WORKFLOW_YAML });
+    await run('workflows.put', { workflow: { ...put.workflow, version: 2 } });
+    await run('workflows.list', {});
+    expect((await run('workflows.get', { name: 'quick' })).version).toBe(2);
+    const followed = await run('jobs.submit', { title: 'w', workflow: 'quick@1' });
+    expect(followed.workflow).toEqual({ name: 'quick', version: 1 });
     const routed = new Set(routes.map((r) => r.command));
     expect([...routed].filter((c) => !seen.has(c))).toEqual([]);
   });

@@ -17,6 +17,7 @@ import { buildOpenApi } from '../../src/http/openapi.ts';
 import type { Route } from '../../src/http/routes.ts';
 import { buildHttpServer } from '../../src/http/server.ts';
 import { localCaller } from '../../src/api/command-caller.ts';
+import { EXAMPLE_WORKFLOW_YAML } from '../../src/api/commands/workflows.ts';
 import type { OverseerOptions } from '../../src/index.ts';
 import { openTestOverseer, type TestOverseer } from '../support/open.ts';
 
@@ -292,6 +293,7 @@ export async function running(c: WorkspaceClient) {
 }
 
 let defCounter = 0;
+let workflowCounter = 0;
 let lockCounter = 0;
 /** A lock no other fixture holds. */
 const lockName = () => `repo:fixture-${++lockCounter}`;
@@ -431,6 +433,22 @@ export const fixtures: Record<string, Fixture> = {
   'GET /api/v1/workstreams/:id/plan': onWorkstream(true),
   'POST /api/v1/workstreams/:id/start': onWorkstream(false),
   'POST /api/v1/workstreams/:id/cancel': onWorkstream(true),
+  'POST /api/v1/workflows': {
+    // A new version each time: two requests of this fixture differ.
+    prepare: () =>
+      Promise.resolve({
+        request: {
+          body: { yaml: EXAMPLE_WORKFLOW_YAML.replace('version: 1', `version: ${++workflowCounter}`) },
+        },
+      }),
+  },
+  'GET /api/v1/workflows': none,
+  'GET /api/v1/workflows/:id': {
+    async prepare(c) {
+      const put = await c.workflows.put({ yaml: EXAMPLE_WORKFLOW_YAML });
+      return { request: { id: put.name, query: { version: String(put.version) } } };
+    },
+  },
 };
 
 /** The call a prepared request makes on a route. */

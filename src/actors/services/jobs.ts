@@ -1,12 +1,16 @@
+import { sep } from 'node:path';
 import { OverseerError } from '../../core/errors.ts';
 import type { Job, JobStatus, JobSubmit, Priority } from '../../contracts/job.ts';
 import { MAX_DEPTH } from '../../contracts/resources.ts';
 import { findWaitCycle } from '../../domain/wait-for.ts';
+import { workdirProblem } from '../../domain/workflow/workdir-policy.ts';
 import type { JobInput } from '../../machines/job.ts';
 import type { Tx } from '../tx.ts';
 import { jobView } from '../views.ts';
+import { workdirFacts } from '../workdir-facts.ts';
 import { cancelTree, dequeue, enqueue, isFinalJob, transitionJob } from '../work/lifecycle.ts';
 import { PRIORITY_RANK } from '../work/queue-index.ts';
+import { resolveWorkflow } from './workflows.ts';
 
 const BLOCKING: readonly JobStatus[] = ['FAILED', 'CANCELED', 'BLOCKED'];
 
@@ -18,10 +22,15 @@ export interface JobOrigin {
 
 /**
  * Creates a job under its parent (depth + 1, at most 5) with its dependencies linked, then releases it to
- * PENDING or QUEUED unless it is held. A dependency already FAILED, CANCELED or BLOCKED blocks it at once.
+ * PENDING or QUEUED unless it is held. A dependency already FAILED, CANCELED or BLOCKED blocks it at once. A
+ * `workflow` is resolved to the version the job keeps (`WORKFLOW_NOT_FOUND`), and a workdir must lie under the
+ * node's roots (`VALIDATION_FAILED`), before anything changes.
  */
 export function submitJob(tx: Tx, input: JobSubmit, origin?: JobOrigin): Job {
-  const { hold, ...spec } = input;
+  const { hold, workflow: ref, ...spec } = input;
+  const workdir = spec.execution.workdir;
+  if (workdir !== undefined) checkWorkdir(tx, workdir, ref !== undefined);
+  const workflow = ref === undefined ? null : resolveWorkflow(tx, ref);
   let depth = 0;
   let ancestors: string[] = [];
   if (spec.parentJobId !== undefined) {
@@ -59,6 +68,7 @@ export function submitJob(tx: Tx, input: JobSubmit, origin?: JobOrigin): Job {
     depth,
     ancestors,
     ...(origin ? { taskId: origin.taskId, workstreamId: origin.workstreamId } : {}),
+    workflow,
     at: tx.now,
   };
   tx.create('job', id, jobInput, { event: 'jobs.submit' });
@@ -79,6 +89,21 @@ export function submitJob(tx: Tx, input: JobSubmit, origin?: JobOrigin): Job {
     release(tx, id);
   }
   return jobView(tx.get('job', id));
+}
+
+/** Refuses a workdir outside the node's roots (`VALIDATION_FAILED`, naming `execution.workdir`). */
+function checkWorkdir(tx: Tx, workdir: string, workflowJob: boolean): void {
+  const problem = workdirProblem({
+    workdir,
+    facts: workdirFacts(workdir),
+    roots: tx.env.settings.workdirRoots,
+    workflowJob,
+    sep,
+  });
+  if (problem !== null)
+    throw new OverseerError('VALIDATION_FAILED', `Invalid execution.workdir: ${problem}.`, {
+      issues: [{ path: 'execution.workdir', message: problem }],
+    });
 }
 
 /**

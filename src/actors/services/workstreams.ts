@@ -1,5 +1,11 @@
-import { OverseerError } from '../../core/errors.ts';
-import { JobSubmitSchema, JobType, type JobType as JobTypeT } from '../../contracts/job.ts';
+import { isOverseerError, OverseerError, type ErrorCode } from '../../core/errors.ts';
+import {
+  JobSubmitSchema,
+  JobType,
+  type Job,
+  type JobSubmit,
+  type JobType as JobTypeT,
+} from '../../contracts/job.ts';
 import type { WorkstreamDefinition } from '../../contracts/task-definition.ts';
 import type { Workstream, WorkstreamPlan } from '../../contracts/workstream.ts';
 import { DagCycleError, plan, topologicalOrder, type DagNode } from '../../domain/dag.ts';
@@ -7,9 +13,11 @@ import type { WorkstreamInput, WorkstreamTask } from '../../machines/workstream.
 import type { Tx } from '../tx.ts';
 import type { Viewable } from '../views.ts';
 import { cancelTree, isFinalJob } from '../work/lifecycle.ts';
-import { release, submitJob } from './jobs.ts';
+import { release, submitJob, type JobOrigin } from './jobs.ts';
 
 const JOB_TYPES = new Set<string>(Object.values(JobType));
+/** What a task's own fields may be refused for: its workflow, its workdir. */
+const TASK_REFUSALS: ReadonlySet<ErrorCode> = new Set(['WORKFLOW_NOT_FOUND', 'VALIDATION_FAILED']);
 
 /** The public shape of a workstream. */
 export function workstreamView(s: Viewable<'workstream'>): Workstream {
@@ -98,11 +106,13 @@ export function submitWorkstream(tx: Tx, definition: WorkstreamDefinition, start
           ? { timeoutSeconds: t.execution.timeout_seconds }
           : {}),
         maxRetries: t.execution?.max_retries ?? 3,
+        ...(t.execution?.workdir !== undefined ? { workdir: t.execution.workdir } : {}),
       },
+      ...(t.workflow !== undefined ? { workflow: t.workflow } : {}),
       ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
       hold: true,
     });
-    const job = submitJob(tx, spec, { taskId, workstreamId: id });
+    const job = submitTask(tx, spec, { taskId, workstreamId: id });
     jobOf.set(taskId, job.id);
     tasks.push({
       taskId,
@@ -114,6 +124,19 @@ export function submitWorkstream(tx: Tx, definition: WorkstreamDefinition, start
   tx.send([{ kind: 'workstream', id, event: { type: 'JOBS_CREATED', at: tx.now, tasks } }]);
   if (start) startWorkstream(tx, id);
   return workstreamView(tx.get('workstream', id));
+}
+
+/** Submits a task's job; a workflow or workdir it may not have is refused naming the task. */
+function submitTask(tx: Tx, spec: JobSubmit, origin: JobOrigin): Job {
+  try {
+    return submitJob(tx, spec, origin);
+  } catch (err) {
+    if (!isOverseerError(err) || !TASK_REFUSALS.has(err.code)) throw err;
+    throw new OverseerError(err.code, `Task ${origin.taskId}: ${err.message}`, {
+      ...err.details,
+      taskId: origin.taskId,
+    });
+  }
 }
 
 /** Starts a READY workstream: its held jobs are released to PENDING/QUEUED. */

@@ -17,7 +17,7 @@ export const jobCommands = [
     input: JobSubmitSchema,
     output: JobSchema,
     scopes: ['jobs:write'],
-    errors: ['MAX_DEPTH_EXCEEDED', 'DEPENDENCY_CYCLE', ...REFUSABLE],
+    errors: ['MAX_DEPTH_EXCEEDED', 'DEPENDENCY_CYCLE', 'WORKFLOW_NOT_FOUND', ...REFUSABLE],
     example: {
       title: 'Add a login page',
       description: 'GitHub OAuth, with tests.',
@@ -42,7 +42,7 @@ export const jobCommands = [
     input: z.object({ jobs: z.array(JobSubmitSchema).min(1).max(1000) }),
     output: JobBatchSchema,
     scopes: ['jobs:write'],
-    errors: ['MAX_DEPTH_EXCEEDED', 'DEPENDENCY_CYCLE', ...REFUSABLE],
+    errors: ['MAX_DEPTH_EXCEEDED', 'DEPENDENCY_CYCLE', 'WORKFLOW_NOT_FOUND', ...REFUSABLE],
     apply: (tx, input) => ({ jobs: input.jobs.map((job) => submitJob(tx, job)) }),
   }),
   query({

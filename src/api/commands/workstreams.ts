@@ -32,7 +32,7 @@ export const workstreamCommands = [
     input: z.object({ definition: WorkstreamDefinitionSchema, start: z.boolean().default(true) }),
     output: WorkstreamSchema,
     scopes: ['jobs:write'],
-    errors: ['DEPENDENCY_CYCLE', 'ALREADY_EXISTS'],
+    errors: ['DEPENDENCY_CYCLE', 'ALREADY_EXISTS', 'WORKFLOW_NOT_FOUND'],
     example: {
       schema_version: '2.0.0',
       workstream_id: 'auth-revamp',

@@ -42,6 +42,18 @@ export function compileArtifactSchema(name: string, schema: object): ArtifactVal
   return (value) => (validate(value) ? [] : (validate.errors ?? []).map((e) => ajvProblem(name, e)));
 }
 
+/** Why a workflow's own artifact schema document is unusable (not an object, not a valid JSON Schema), or null. */
+export function schemaDocumentProblem(file: string, document: unknown): string | null {
+  if (typeof document !== 'object' || document === null || Array.isArray(document))
+    return 'a JSON Schema is an object';
+  try {
+    compileArtifactSchema(file, document);
+    return null;
+  } catch (err) {
+    return `not a valid JSON Schema: ${(err as Error).message}`;
+  }
+}
+
 /** The validator of a built-in artifact (its zod schema). */
 export function builtinValidator(name: string): ArtifactValidator | null {
   if (!isBuiltinArtifact(name)) return null;

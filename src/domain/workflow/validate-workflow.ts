@@ -45,6 +45,42 @@ function offsetOf(doc: Document, path: readonly PropertyKey[], atKey = false): n
   return offset;
 }
 
+/** A problem at a path into the document; `atKey`: it is about the key itself (an unknown key). */
+interface RawProblem extends PathProblem {
+  atKey?: boolean;
+}
+
+/** The schema, then the semantic checks, on a parsed document: the workflow, or every problem by path. */
+function check(
+  raw: unknown,
+  options: ValidateWorkflowOptions,
+): { workflow: Workflow; problems?: never } | { workflow?: never; problems: RawProblem[] } {
+  const parsed = WorkflowSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems: RawProblem[] = parsed.error.issues.map((issue) => {
+      const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
+      // An unknown key: point at the key itself.
+      if (issue.code === 'unrecognized_keys') {
+        const key = issue.keys[0];
+        return { path: key === undefined ? path : [...path, key], message: issue.message, atKey: true };
+      }
+      return { path, message: issue.message };
+    });
+    // The semantic checks that do not need a whole graph still run on what the schema accepted.
+    const seen = new Set(problems.map((p) => `${formatPath(p.path)}\u0000${p.message}`));
+    for (const p of checkWorkflow(shapeOf(raw), { graph: false }))
+      if (!seen.has(`${formatPath(p.path)}\u0000${p.message}`)) problems.push(p);
+    return { problems };
+  }
+  const found = checkWorkflow(parsed.data);
+  if (options.checkSchemaFile)
+    for (const [name, file] of Object.entries(parsed.data.artifact_schemas)) {
+      const error = options.checkSchemaFile(file);
+      if (error !== null) found.push({ path: ['artifact_schemas', name], message: `${file}: ${error}` });
+    }
+  return found.length > 0 ? { problems: found } : { workflow: parsed.data };
+}
+
 /**
  * Parses and checks an `agent_workflow.yaml`: YAML syntax, the schema (`contracts/workflow.ts`), then the semantic
  * checks of `checkWorkflow`. Answers the workflow, or every problem with its line, column and path. Pure.
@@ -63,36 +99,35 @@ export function validateWorkflow(
         return { line, column: col, path: '', message: e.message.split('\n')[0]! };
       }),
     };
-  const place = (p: PathProblem, atKey = false): WorkflowProblem => {
-    const { line, col } = at(offsetOf(doc, p.path, atKey));
-    return { line, column: col, path: formatPath(p.path), message: p.message };
+  const result = check(doc.toJS(), options);
+  if (result.workflow) return { workflow: result.workflow };
+  return {
+    problems: sortProblems(
+      result.problems.map((p) => {
+        const { line, col } = at(offsetOf(doc, p.path, p.atKey));
+        return { line, column: col, path: formatPath(p.path), message: p.message };
+      }),
+    ),
   };
-  const raw: unknown = doc.toJS();
-  const parsed = WorkflowSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
-      // An unknown key: point at the key itself.
-      if (issue.code === 'unrecognized_keys') {
-        const key = issue.keys[0];
-        return place({ path: key === undefined ? path : [...path, key], message: issue.message }, true);
-      }
-      return place({ path, message: issue.message });
-    });
-    // The semantic checks that do not need a whole graph still run on what the schema accepted.
-    const seen = new Set(problems.map((p) => `${p.path}\u0000${p.message}`));
-    for (const p of checkWorkflow(shapeOf(raw), { graph: false }).map((p) => place(p)))
-      if (!seen.has(`${p.path}\u0000${p.message}`)) problems.push(p);
-    return { problems: sortProblems(problems) };
-  }
-  const found = checkWorkflow(parsed.data);
-  if (options.checkSchemaFile)
-    for (const [name, file] of Object.entries(parsed.data.artifact_schemas)) {
-      const error = options.checkSchemaFile(file);
-      if (error !== null) found.push({ path: ['artifact_schemas', name], message: `${file}: ${error}` });
-    }
-  if (found.length > 0) return { problems: sortProblems(found.map((p) => place(p))) };
-  return { workflow: parsed.data };
+}
+
+/** One problem of a workflow given as JSON: where it is (`transitions[2].to`) and what is wrong. */
+export interface WorkflowValueProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * Checks a workflow given as a value (JSON) rather than as YAML text: the same schema and semantic checks as
+ * {@link validateWorkflow}, each problem with its path. Pure.
+ */
+export function validateWorkflowValue(
+  value: unknown,
+  options: ValidateWorkflowOptions = {},
+): { workflow: Workflow; problems?: never } | { workflow?: never; problems: WorkflowValueProblem[] } {
+  const result = check(value, options);
+  if (result.workflow) return { workflow: result.workflow };
+  return { problems: result.problems.map((p) => ({ path: formatPath(p.path), message: p.message })) };
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
