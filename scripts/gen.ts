@@ -10,7 +10,6 @@ import {
   publishedSchemas,
   toPublishedJsonSchema,
 } from '../src/contracts/published-schemas.ts';
-import { phaseMachine } from '../src/machines/phase.ts';
 
 /** The repository root (this file lives in `scripts/`). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -165,17 +164,10 @@ export function schemaEntries(): Generated[] {
   }));
 }
 
-/**
- * Charts of machines that are not entity kinds of the registry (yet): the phase actor's chart, which joins the
- * registry once the journal knows phase records.
- */
-export function extraMachineEntries(): Generated[] {
-  return [{ path: statechartPath('phase'), render: () => renderMachine(phaseMachine) }];
-}
 
 /** Every generator. Add further `{ path, render }` entries here. */
 export function generators(): Generated[] {
-  return [...machineEntries(), ...extraMachineEntries(), ...apiEntries(), ...schemaEntries()];
+  return [...machineEntries(), ...apiEntries(), ...schemaEntries()];
 }
 
 async function readOrNull(file: string): Promise<string | null> {

@@ -6,7 +6,8 @@ import type { JobEvent } from '../machines/job.ts';
 import type { SessionEvent } from '../machines/session.ts';
 import type { WorkerEvent } from '../machines/worker.ts';
 import type { WorkstreamEvent } from '../machines/workstream.ts';
-import type { SnapshotOf } from '../machines/registry.ts';
+import type { PhaseEvent } from '../machines/phase.ts';
+import { statusOf, type SnapshotOf } from '../machines/registry.ts';
 import type { DbName, Key, Write } from '../store/store.ts';
 import type { TimerEntry } from './durable-timers.ts';
 import type { LiveActor } from './live-actor.ts';
@@ -28,7 +29,7 @@ export interface TxHost {
 export interface SendItem {
   kind: EntityKind;
   id: string;
-  event: JobEvent | WorkerEvent | SessionEvent | WorkstreamEvent;
+  event: JobEvent | WorkerEvent | SessionEvent | WorkstreamEvent | PhaseEvent;
 }
 
 /** A journal record before the commit gives it its seq. */
@@ -51,7 +52,6 @@ export type TimerOp =
  */
 const QUIET_EVENTS = new Set(['HEARTBEAT', 'EXTEND_LEASE', 'ACTIVITY', 'REKEY_LEASE']);
 
-const stateOf = (snapshot: AnyMachineSnapshot): string => snapshot.value as string;
 
 /** See {@link Tx.writeLatest}. */
 export interface LatestWrite {
@@ -149,7 +149,7 @@ export class Tx {
     this.last = entry;
     this.touched.set(entry.key, { entry, before: null });
     const snapshot = entry.snapshot;
-    this.journal(kind, id, opts.event, null, stateOf(snapshot), opts.reason ?? null, 'info');
+    this.journal(kind, id, opts.event, null, statusOf(kind, snapshot), opts.reason ?? null, 'info');
     return snapshot as SnapshotOf<K>;
   }
 
@@ -173,8 +173,8 @@ export class Tx {
       if (!this.host.accepts(entry, item.event)) {
         throw new OverseerError(
           'INVALID_STATE_TRANSITION',
-          `The ${item.kind} ${item.id} is ${stateOf(snapshot)}; it does not accept ${item.event.type}.`,
-          { kind: item.kind, id: item.id, state: stateOf(snapshot), event: item.event.type },
+          `The ${item.kind} ${item.id} is ${statusOf(item.kind, snapshot)}; it does not accept ${item.event.type}.`,
+          { kind: item.kind, id: item.id, state: statusOf(item.kind, snapshot), event: item.event.type },
         );
       }
     });
@@ -182,8 +182,8 @@ export class Tx {
       const item = items[i]!;
       const before = entry.snapshot;
       if (!this.touched.has(entry.key)) this.touched.set(entry.key, { entry, before });
-      const from = stateOf(before);
-      const to = stateOf(this.host.step(entry, item.event));
+      const from = statusOf(item.kind, before);
+      const to = statusOf(item.kind, this.host.step(entry, item.event));
       if (from !== to || !QUIET_EVENTS.has(item.event.type)) {
         const reason =
           opts.reason ?? ((item.event as { reason?: unknown }).reason as string | undefined) ?? null;

@@ -5,6 +5,8 @@ export const EntityKind = {
   WORKER: 'worker',
   SESSION: 'session',
   WORKSTREAM: 'workstream',
+  /** A job's position in its workflow; its journal records name workflow phases (`TDD → IMPL`). */
+  PHASE: 'phase',
 } as const;
 export type EntityKind = (typeof EntityKind)[keyof typeof EntityKind];
 export const EntityKindSchema = z.enum(EntityKind).meta({ id: 'EntityKind' });

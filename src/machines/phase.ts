@@ -4,10 +4,30 @@ import { admitsMove, type PhaseMove, type PhasePosition } from '../domain/workfl
 /** Bumped whenever the persisted shape of a phase actor changes. */
 export const PHASE_MACHINE_VERSION = 1;
 
+/** An artifact the job handed in: its digest (the body is kept in the `artifacts` store), phase and epoch. */
+export interface ArtifactRecord {
+  digest: string;
+  phase: string;
+  epoch: number;
+  at: number;
+}
+
+/** One gate's outcome of the last move. */
+export interface GateSummary {
+  gate: string;
+  outcome: 'pass' | 'fail' | 'error';
+  reason: string;
+}
+
 /** A job's position in its workflow (the phase ids are the workflow's, not the chart's states). */
 export interface PhaseContext extends PhasePosition {
   jobId: string;
   workspaceId: string;
+  /** The newest version of each artifact handed in so far, by name. */
+  artifacts: Record<string, ArtifactRecord>;
+  /** The gates of the last move (and whether permissive mode let blockers through). */
+  lastGates: GateSummary[];
+  warned: boolean;
   canceledReason: string | null;
   createdAt: number;
   updatedAt: number;
@@ -23,7 +43,15 @@ export interface PhaseInput {
 }
 
 export type PhaseEvent =
-  | { type: 'TRANSITION'; at: number; to: string; move: PhaseMove }
+  | {
+      type: 'TRANSITION';
+      at: number;
+      to: string;
+      move: PhaseMove;
+      artifacts: Record<string, ArtifactRecord>;
+      gates: GateSummary[];
+      warned: boolean;
+    }
   | { type: 'CANCEL'; at: number; reason?: string };
 
 const admitted = (context: PhaseContext, event: PhaseEvent) =>
@@ -45,7 +73,14 @@ export const phaseMachine = setup({
     touch: assign({ updatedAt: ({ event }) => event.at }),
     move: assign(({ context, event }) =>
       event.type === 'TRANSITION'
-        ? { phase: event.to, epoch: context.epoch + 1, round: event.move.round }
+        ? {
+            phase: event.to,
+            epoch: context.epoch + 1,
+            round: event.move.round,
+            artifacts: { ...context.artifacts, ...event.artifacts },
+            lastGates: event.gates,
+            warned: event.warned,
+          }
         : {},
     ),
     recordCancel: assign({
@@ -62,6 +97,9 @@ export const phaseMachine = setup({
     phase: input.phase,
     epoch: 0,
     round: 0,
+    artifacts: {},
+    lastGates: [],
+    warned: false,
     canceledReason: null,
     createdAt: input.at,
     updatedAt: input.at,

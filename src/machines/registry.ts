@@ -4,6 +4,7 @@ import { jobMachine, JOB_MACHINE_VERSION } from './job.ts';
 import { workerMachine, WORKER_MACHINE_VERSION } from './worker.ts';
 import { sessionMachine, SESSION_MACHINE_VERSION } from './session.ts';
 import { workstreamMachine, WORKSTREAM_MACHINE_VERSION } from './workstream.ts';
+import { phaseMachine, PHASE_MACHINE_VERSION } from './phase.ts';
 
 /** A machine and the version its persisted snapshots carry. */
 export interface MachineEntry {
@@ -17,6 +18,7 @@ const byKind = {
   worker: workerMachine,
   session: sessionMachine,
   workstream: workstreamMachine,
+  phase: phaseMachine,
 } as const satisfies Record<EntityKind, AnyStateMachine>;
 
 /** The statechart of an entity kind. */
@@ -34,4 +36,14 @@ export const machines: Record<EntityKind, MachineEntry> = {
   worker: { machine: byKind.worker, version: WORKER_MACHINE_VERSION },
   session: { machine: byKind.session, version: SESSION_MACHINE_VERSION },
   workstream: { machine: byKind.workstream, version: WORKSTREAM_MACHINE_VERSION },
+  phase: { machine: byKind.phase, version: PHASE_MACHINE_VERSION },
 };
+
+/**
+ * The status a journal record names for an actor: its chart state, except a phase actor's, whose chart is generic
+ * (ACTIVE) while the status worth recording is the workflow phase it is in (`TDD → IMPL`).
+ */
+export function statusOf(kind: EntityKind, snapshot: { value: unknown; context: unknown }): string {
+  if (kind === 'phase' && snapshot.value === 'ACTIVE') return (snapshot.context as { phase: string }).phase;
+  return snapshot.value as string;
+}

@@ -9,6 +9,8 @@ export const DB_NAMES = [
   'idempotency',
   'audit',
   'meta',
+  /** Workflow artifacts handed in by jobs: `[ws, jobId, name, epoch]` → body, digest, phase. */
+  'artifacts',
 ] as const;
 export type DbName = (typeof DB_NAMES)[number];
 

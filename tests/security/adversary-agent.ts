@@ -216,7 +216,7 @@ export class Agent {
         { afterSeq: this.afterSeq, limit: 500 },
       );
       for (const { kind, id, to } of page.events) {
-        if (kind === 'workstream') continue;
+        if (kind === 'workstream' || kind === 'phase') continue;
         if (!this.seen[kind].has(id)) {
           this.seen[kind].add(id);
           this.me.seen[kind].push(id);

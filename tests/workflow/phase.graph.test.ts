@@ -8,6 +8,9 @@ import { phaseMachine, type PhaseEvent, type PhaseInput } from '../../src/machin
 import { ROOT } from '../../scripts/gen.ts';
 import { graphSuite, replay } from '../machines/graph-helpers.ts';
 
+/** A move that hands in no artifact and passed no gate. */
+const NOTHING = { artifacts: {}, gates: [], warned: false };
+
 const at = 1_000;
 const workflow = { name: 'default', version: 1 };
 const input: PhaseInput = { jobId: 'job-1', workspaceId: 'ws', workflow, phase: 'PLAN', at: 0 };
@@ -20,6 +23,9 @@ const moveTo = (
   over: Partial<PhaseMove> = {},
 ): PhaseEvent => ({
   type: 'TRANSITION',
+  artifacts: {},
+  gates: [],
+  warned: false,
   at,
   to,
   move: { workflow, epoch, from, to, allowed: true, final: to === 'COMPLETE', round, ...over },
@@ -38,6 +44,9 @@ const events: PhaseEvent[] = [
   // A move planned for another target than the one requested.
   {
     type: 'TRANSITION',
+    artifacts: {},
+    gates: [],
+    warned: false,
     at,
     to: 'IMPL',
     move: { workflow, epoch: 0, from: 'PLAN', to: 'TDD', allowed: true, final: false, round: 0 },
@@ -73,10 +82,10 @@ describe('phase actor behaviour', () => {
       evidence: {},
     });
     const move: PhaseMove = { ...plan, workflow: { name: w.name, version: w.version }, epoch: 0 };
-    const s = run([{ type: 'TRANSITION', at: 5, to: 'TDD', move }]);
+    const s = run([{ type: 'TRANSITION', at: 5, to: 'TDD', move, ...NOTHING }]);
     expect(s.context).toMatchObject({ phase: 'TDD', epoch: 1, round: 0, updatedAt: 5 });
     // The same plan again is stale: its epoch has passed.
-    expect(s.can({ type: 'TRANSITION', at: 6, to: 'TDD', move })).toBe(false);
+    expect(s.can({ type: 'TRANSITION', at: 6, to: 'TDD', move, ...NOTHING })).toBe(false);
     // A refused plan is never taken.
     const refused = planTransition({
       workflow: w,
@@ -86,9 +95,15 @@ describe('phase actor behaviour', () => {
       artifacts: {},
       evidence: {},
     });
-    expect(run([]).can({ type: 'TRANSITION', at, to: 'TDD', move: { ...refused, workflow, epoch: 0 } })).toBe(
-      false,
-    );
+    expect(
+      run([]).can({
+        type: 'TRANSITION',
+        at,
+        to: 'TDD',
+        move: { ...refused, workflow, epoch: 0 },
+        ...NOTHING,
+      }),
+    ).toBe(false);
   });
 
   it('a move into a final phase completes the actor; CANCEL records its reason', () => {
