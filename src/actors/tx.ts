@@ -52,7 +52,6 @@ export type TimerOp =
  */
 const QUIET_EVENTS = new Set(['HEARTBEAT', 'EXTEND_LEASE', 'ACTIVITY', 'REKEY_LEASE']);
 
-
 /** See {@link Tx.writeLatest}. */
 export interface LatestWrite {
   db: DbName;
