@@ -9,6 +9,7 @@ describe('lease secrets', () => {
       expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
       expect(digest).toBe(leaseDigest(token));
       expect(digest).not.toContain(token);
+      expect(digest).toHaveLength(22);
       seen.add(token);
     }
     // 2,000 secrets span eight refills of the 4 KiB pool: all distinct.
