@@ -164,7 +164,6 @@ export function schemaEntries(): Generated[] {
   }));
 }
 
-
 /** Every generator. Add further `{ path, render }` entries here. */
 export function generators(): Generated[] {
   return [...machineEntries(), ...apiEntries(), ...schemaEntries()];
