@@ -43,10 +43,10 @@ afterAll(async () => {
 });
 
 /** A workspace with the tiny workflow, a worker and its credential, and one claimed workflow job. */
-async function claimed(options: { leaseSeconds?: number } = {}) {
+async function claimed(options: { leaseSeconds?: number; yaml?: string } = {}) {
   const ws = freshWs('wf');
   const admin = s.client(ws);
-  await admin.workflows.put({ yaml: TINY });
+  await admin.workflows.put({ yaml: options.yaml ?? TINY });
   const job = await admin.jobs.submit({
     title: 'login',
     workflow: 'tiny',
@@ -261,5 +261,31 @@ describe('workflow.transition', () => {
     expect(p.phase).toMatchObject({ phase: 'BUILD', epoch: 1, wrk: second.id });
     const done = await transition(again.phaseToken!.token, { currentPhase: 'BUILD', targetPhase: 'DONE' });
     expect(done.json).toMatchObject({ allowed: true, phase: 'DONE' });
+  });
+
+  it('permissive mode records the blockers, journals a warn and lets the move through', async () => {
+    const { admin, claim } = await claimed({ yaml: `enforcement: permissive\n${TINY}` });
+    const moved = await transition(claim.phaseToken!.token, {
+      currentPhase: 'PLAN',
+      targetPhase: 'BUILD',
+      artifacts: { plan: { summary: 'x', acceptance_criteria: [] } },
+    });
+    expect(moved.json).toMatchObject({ allowed: true, phase: 'BUILD', warned: true });
+    expect(moved.json.blockers).toEqual([expect.objectContaining({ gate: 'plan_has_acceptance_criteria' })]);
+    const record = (await admin.events.list()).events.find((e) => e.kind === 'phase' && e.to === 'BUILD')!;
+    expect(record.severity).toBe('warn');
+    expect((await admin.jobs.get(claim.job!.id)).phase).toMatchObject({ warned: true, phase: 'BUILD' });
+  });
+
+  it('a replay with the same Idempotency-Key answers the move again, with a token for the current phase', async () => {
+    const { claim } = await claimed();
+    const body = { currentPhase: 'PLAN', targetPhase: 'BUILD', artifacts: { plan: PLAN } };
+    const first = await transition(claim.phaseToken!.token, body, 'move-1');
+    const again = await transition(claim.phaseToken!.token, body, 'move-1');
+    expect(again.status, again.text).toBe(200);
+    expect(again.json).toMatchObject({ allowed: true, phase: 'BUILD', epoch: 1 });
+    expect(again.json.phaseToken.token).not.toBe(first.json.phaseToken.token);
+    const p = await s.t.ov.authenticate(again.json.phaseToken.token as string);
+    expect(p.phase).toMatchObject({ phase: 'BUILD', epoch: 1 });
   });
 });

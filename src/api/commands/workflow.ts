@@ -86,17 +86,23 @@ async function transition(
   const claims = ctx.principal.phase!;
   const jobId = tokenJob(claims, input.jobId);
   const { job, phase } = await jobAndPhase(ctx, jobId);
-  // Checked again in the unit of work; here so a stale token starts no test run.
-  checkPhaseClaims(claims, phaseFactsOf(ctx.ws, job, phase));
-  const stored = storedArtifacts(ctx, phase!);
-  const workflow = workflowOfPhase(ctx, phase!);
+  // Checked again in the unit of work; here so a stale token starts no test run. With an idempotency key the unit
+  // of work decides: a replay of a move that was made answers it again (with a token for the current phase).
+  let fresh = true;
+  try {
+    checkPhaseClaims(claims, phaseFactsOf(ctx.ws, job, phase));
+  } catch (err) {
+    if (ctx.idempotencyKey === undefined) throw err;
+    fresh = false;
+  }
+  const stored = fresh && phase ? storedArtifacts(ctx, phase) : {};
   const evidence =
-    input.currentPhase === phase!.context.phase
+    fresh && phase && input.currentPhase === phase.context.phase
       ? await gatherEvidence(
           ctx,
           { id: jobId, workdir: job.context.spec.execution.workdir },
-          workflow,
-          phase!.context,
+          workflowOfPhase(ctx, phase),
+          phase.context,
           input.targetPhase,
         )
       : {};
