@@ -12,6 +12,7 @@ import {
   createWorkerCredential,
 } from '../../src/api/auth.ts';
 import { admitTokenKind } from '../../src/api/token-kinds.ts';
+import { unverifiedPrincipal } from '../../src/api/command-caller.ts';
 import { PhaseTokens, type PhaseTokenGrant } from '../../src/api/phase-tokens.ts';
 import { CHECK_TOKEN_TYP, PHASE_TOKEN_TYP } from '../../src/contracts/phase-tokens.ts';
 import { OverseerError } from '../../src/core/errors.ts';
@@ -440,6 +441,21 @@ describe('forged and foreign tokens', () => {
     expect(admitTokenKind({ ...phase, expired: true }, refresh)).toBe(true);
     expect(admitTokenKind(api, refresh)).toBe(false);
     expect(admitTokenKind(api, plain)).toBe(false);
+  });
+
+  it('a gateway routes phase and check tokens by their workspace, leaving verification to the data node', async () => {
+    const phase = unverifiedPrincipal(await phaseToken());
+    expect(phase).toMatchObject({
+      sub: grant.workerId,
+      workspaceId: grant.workspaceId,
+      scopes: [],
+      workerId: grant.workerId,
+    });
+    expect(phase.phase).toMatchObject({ job: grant.jobId, phase: grant.phase });
+    expect(unverifiedPrincipal(await checkToken()).check).toMatchObject({ job: grant.jobId });
+    const { ws: _ws, ...noWs } = rawClaims();
+    const unrouted = await signedRaw(noWs);
+    expect(thrown(() => unverifiedPrincipal(unrouted)).code).toBe('PHASE_TOKEN_INVALID');
   });
 
   it('missing or ill-typed claims', async () => {
