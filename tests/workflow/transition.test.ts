@@ -15,7 +15,7 @@ import {
   TEST_SECRET,
   type TestServer,
 } from '../http/support.ts';
-import { rejection } from '../support/open.ts';
+import { openTestOverseer, rejection } from '../support/open.ts';
 
 const TINY = `name: tiny
 version: 1
@@ -287,5 +287,34 @@ describe('workflow.transition', () => {
     expect(again.json.phaseToken.token).not.toBe(first.json.phaseToken.token);
     const p = await s.t.ov.authenticate(again.json.phaseToken.token as string);
     expect(p.phase).toMatchObject({ phase: 'BUILD', epoch: 1 });
+  });
+});
+
+describe('across a restart', () => {
+  it('keeps the phase, its epoch and artifacts, and the tokens of the live lease', async () => {
+    const t = await openTestOverseer({ tokenSecret: TEST_SECRET });
+    try {
+      const admin = t.ov.workspace('acme');
+      const job = await admin.jobs.submit({ title: 'x', workflow: 'default' });
+      const w = await admin.workers.register({ name: 'agent' });
+      const claim = await admin.queue.claim({ workerId: w.id });
+      const agent = t.ov.workspace('acme', { principal: await t.ov.authenticate(claim.phaseToken!.token) });
+      const moved = await agent.workflow.transition({
+        currentPhase: 'PLAN',
+        targetPhase: 'TDD',
+        artifacts: { plan: PLAN, scope: { files: [{ path: 'src/login.ts', change: 'create' }] } },
+      });
+      expect(moved).toMatchObject({ allowed: true, phase: 'TDD' });
+      const ov = await t.reopen();
+      const after = (await ov.workspace('acme').jobs.get(job.id)).phase!;
+      expect(after).toMatchObject({ phase: 'TDD', epoch: 1 });
+      expect(Object.keys(after.artifacts).sort()).toEqual(['plan', 'scope']);
+      const again = ov.workspace('acme', { principal: await ov.authenticate(moved.phaseToken!.token) });
+      expect((await again.workflow.snapshot()).artifacts['plan']).toMatchObject({ phase: 'PLAN' });
+      const stale = ov.workspace('acme', { principal: await ov.authenticate(claim.phaseToken!.token) });
+      expect(await rejection(stale.workflow.snapshot())).toMatchObject({ code: 'PHASE_TOKEN_STALE' });
+    } finally {
+      await t.cleanup();
+    }
   });
 });
