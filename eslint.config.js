@@ -51,7 +51,7 @@ const allowedRoots = {
 /** Each root file: the folders and the other root files it may import. */
 const roots = {
   runtime: {
-    folders: ['core', 'contracts', 'domain', 'machines', 'store', 'transport', 'actors', 'api'],
+    folders: ['core', 'contracts', 'domain', 'machines', 'store', 'transport', 'executor', 'actors', 'api'],
     files: [],
   },
   index: { folders: ['core', 'contracts', 'transport', 'actors', 'api'], files: ['runtime'] },

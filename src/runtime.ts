@@ -7,7 +7,8 @@ import { ActorHost } from './actors/actor-host.ts';
 import type { Migrations } from './actors/migrations.ts';
 import { runRetention, type RetentionReport } from './actors/retention.ts';
 import { registerSessionTimers } from './actors/services/sessions.ts';
-import type { RuntimeSettings, ServiceEnv } from './actors/settings.ts';
+import type { RuntimeSettings, ServiceEnv, TrustedExecutor } from './actors/settings.ts';
+import { changedFiles, resolveWorkdir, treeHash, verifyTests } from './executor/index.ts';
 import { registerJobTimers } from './actors/services/queue.ts';
 import { WorkRegistry } from './actors/work/work-state.ts';
 import { realRoots } from './actors/workdir-facts.ts';
@@ -113,10 +114,18 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
     sessionMaxAgeMs: config.session.maxAgeSeconds * 1000,
     resources: config.resources,
     workdirRoots: realRoots(config.workflow.workdirRoots),
+    workflowCommands: config.workflow.commands,
+    dataDir: config.dataDir,
   };
   const work = new WorkRegistry(store, config.resources);
   const workflows = new WorkflowRegistry(store, [defaultWorkflow]);
-  const env: ServiceEnv = { settings, work, workflows, random: Math.random };
+  const executor: TrustedExecutor = {
+    verifyTests: (o) => verifyTests(o),
+    treeHash: (dir) => treeHash(dir),
+    changedFiles: (dir, from, to) => changedFiles(dir, from, to),
+    resolveWorkdir,
+  };
+  const env: ServiceEnv = { settings, work, workflows, random: Math.random, executor };
   let host: ActorHost;
   try {
     host = await ActorHost.open({

@@ -1,4 +1,5 @@
 import type { Job, JobStatus } from '../contracts/job.ts';
+import type { PhaseView } from '../contracts/phase-view.ts';
 import type { Worker, WorkerStatus } from '../contracts/worker.ts';
 import type { Session, SessionStatus } from '../contracts/session.ts';
 import type { EntityKind } from '../contracts/journal.ts';
@@ -81,5 +82,21 @@ export function sessionView(s: Viewable<'session'>): Session {
     endedReason: c.endedReason,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
+  };
+}
+
+/** The public shape of a phase actor. */
+export function phaseView(s: Viewable<'phase'>): PhaseView {
+  const c = s.context;
+  return {
+    name: c.workflow.name,
+    version: c.workflow.version,
+    phase: c.phase,
+    status: s.value as PhaseView['status'],
+    epoch: c.epoch,
+    round: c.round,
+    artifacts: c.artifacts,
+    lastGates: c.lastGates,
+    warned: c.warned,
   };
 }

@@ -5,6 +5,14 @@ import { OverseerError } from '../core/errors.ts';
 import { WorkspaceIdSchema } from '../contracts/common.ts';
 import { IdSchema } from '../contracts/common.ts';
 import { CHECK_TOKEN_TYP, PHASE_TOKEN_TYP } from '../contracts/phase-tokens.ts';
+import { PhaseTokens } from './phase-tokens.ts';
+import {
+  CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_AUDIENCE,
+  DEFAULT_ISSUER,
+  TOKEN_ALGORITHM,
+  type TokenSettings,
+} from './token-settings.ts';
 import { ROLES, ScopeSchema, scopesOpen, type Principal, type Scope } from '../contracts/scopes.ts';
 
 /** The `typ` header of API tokens; other token kinds (phase and check tokens) use their own and never pass as API tokens. */
@@ -15,11 +23,13 @@ export const WORKER_TOKEN_TYP = 'overseer-worker+jwt';
 export const WORKER_CREDENTIAL_TTL_SECONDS = 3600;
 /** The longest a worker credential may live (`token create --worker --ttl` included); revocations are kept as long. */
 export const MAX_WORKER_CREDENTIAL_TTL_SECONDS = 24 * 3600;
-export const TOKEN_ALGORITHM = 'HS256';
-export const DEFAULT_ISSUER = 'overseer';
-export const DEFAULT_AUDIENCE = 'overseer-api';
-/** Allowed clock skew when checking exp and nbf. */
-export const CLOCK_TOLERANCE_SECONDS = 30;
+export {
+  CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_AUDIENCE,
+  DEFAULT_ISSUER,
+  TOKEN_ALGORITHM,
+  type TokenSettings,
+} from './token-settings.ts';
 const CACHE_SIZE = 10_000;
 const CACHE_MAX_AGE_MS = 60_000;
 
@@ -46,12 +56,6 @@ export interface CredentialMinter {
   mintWorkerCredential(workspaceId: string, workerId: string): Promise<WorkerCredential>;
   /** Whether a worker's credentials are revoked. */
   isRevoked(workspaceId: string, workerId: string): boolean;
-}
-
-export interface TokenSettings {
-  secret: Uint8Array;
-  issuer?: string;
-  audience?: string;
 }
 
 /** Mints an API token (the CLI's `overseer token create`). */
@@ -110,11 +114,14 @@ export class Authenticator implements CredentialMinter {
   private readonly now: () => number;
   private readonly cache = new Map<string, Cached>();
   private readonly revoked: RevocationCheck;
+  /** Mints and verifies phase and check tokens with the same secret, issuer and audience. */
+  readonly phaseTokens: PhaseTokens;
 
   constructor(settings: TokenSettings, now: () => number = Date.now, revoked: RevocationCheck = () => false) {
     this.settings = { issuer: DEFAULT_ISSUER, audience: DEFAULT_AUDIENCE, ...settings };
     this.now = now;
     this.revoked = revoked;
+    this.phaseTokens = new PhaseTokens(this.settings, now);
   }
 
   /** Mints a credential bound to one worker, signed like every token this authenticator verifies. */
@@ -134,6 +141,8 @@ export class Authenticator implements CredentialMinter {
     if (hit) {
       if (hit.expMs + CLOCK_TOLERANCE_SECONDS * 1000 <= now) {
         this.cache.delete(token);
+        // An expired phase token is still a principal (flagged `expired`: only a refresh takes it).
+        if (hit.principal.phase) return this.unlessRevoked({ ...hit.principal, expired: true });
         throw new OverseerError('TOKEN_EXPIRED');
       }
       if (hit.keepUntil > now) {
@@ -156,6 +165,7 @@ export class Authenticator implements CredentialMinter {
   }
 
   private async verify(token: string, now: number): Promise<Principal> {
+    if (isPhaseOrCheckToken(headerTyp(token))) return this.verifyPhaseOrCheck(token, now);
     let payload: unknown;
     let typ: string | undefined;
     try {
@@ -171,22 +181,46 @@ export class Authenticator implements CredentialMinter {
         currentDate: new Date(now),
       }));
     } catch (err) {
-      // These two come after the signature held, so the header's `typ` is the issuer's.
-      const verified =
-        err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired;
-      if (verified && isPhaseOrCheckToken(decodeProtectedHeader(token).typ)) throw notAnApiToken();
       if (err instanceof joseErrors.JWTExpired) throw new OverseerError('TOKEN_EXPIRED');
       throw new OverseerError('UNAUTHENTICATED', 'The token is invalid.', {
         reason: (err as { code?: string }).code ?? 'ERR_INVALID',
       });
     }
-    if (isPhaseOrCheckToken(typ)) throw notAnApiToken();
     if (typ !== API_TOKEN_TYP && typ !== WORKER_TOKEN_TYP)
       throw new OverseerError('UNAUTHENTICATED', 'The token is invalid.', {
         reason: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
       });
     const expMs = (payload as { exp: number }).exp * 1000;
     const principal = { ...principalOf(typ, ClaimsSchema.safeParse(payload)), expiresAt: expMs };
+    if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(token, { principal, expMs, keepUntil: Math.min(expMs, now + CACHE_MAX_AGE_MS) });
+    return principal;
+  }
+
+  /**
+   * The principal of a phase token (bound to its worker, so revoking the worker revokes it; expired ones flagged
+   * `expired`) or of a check token (bound to no worker: it lives as long as its lease). Neither holds a scope:
+   * what each opens is the commands that take it (`tokens` in their definitions).
+   */
+  private async verifyPhaseOrCheck(token: string, now: number): Promise<Principal> {
+    let principal: Principal;
+    let expMs: number;
+    if (headerTyp(token) === PHASE_TOKEN_TYP) {
+      const claims = await this.phaseTokens.verifyPhaseToken(token, { allowExpired: true });
+      expMs = claims.exp * 1000;
+      principal = {
+        sub: claims.wrk,
+        workspaceId: claims.ws,
+        scopes: [],
+        workerId: claims.wrk,
+        phase: claims,
+      };
+      if (expMs + CLOCK_TOLERANCE_SECONDS * 1000 <= now) return { ...principal, expired: true };
+    } else {
+      const claims = await this.phaseTokens.verifyCheckToken(token);
+      expMs = claims.exp * 1000;
+      principal = { sub: `check:${claims.job}`, workspaceId: claims.ws, scopes: [], check: claims };
+    }
     if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(token, { principal, expMs, keepUntil: Math.min(expMs, now + CACHE_MAX_AGE_MS) });
     return principal;
@@ -208,15 +242,16 @@ export function unlessRevoked(principal: Principal, revoked: RevocationCheck): P
   return principal;
 }
 
-const isPhaseOrCheckToken = (typ: string | undefined) => typ === PHASE_TOKEN_TYP || typ === CHECK_TOKEN_TYP;
-/** A phase or check token presented as an API token: refused, saying what to send instead. */
-const notAnApiToken = () =>
-  new OverseerError(
-    'UNAUTHENTICATED',
-    'A phase or check token is not an API token: send an API token or your worker credential.',
-    { reason: 'ERR_JWT_CLAIM_VALIDATION_FAILED' },
-  );
+const isPhaseOrCheckToken = (typ: unknown) => typ === PHASE_TOKEN_TYP || typ === CHECK_TOKEN_TYP;
 
+/** The `typ` of a token's header, read without verifying (undefined when it is no JWT). */
+function headerTyp(token: string): unknown {
+  try {
+    return decodeProtectedHeader(token).typ;
+  } catch {
+    return undefined;
+  }
+}
 /**
  * The principal of verified claims: a worker credential must carry `wrk` (equal to its subject), the agent's
  * scopes and a lifetime within {@link MAX_WORKER_CREDENTIAL_TTL_SECONDS}; an API token must carry no `wrk`.

@@ -1,9 +1,16 @@
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import {
+  CHECK_TOKEN_TYP,
+  CheckTokenClaimsSchema,
+  PHASE_TOKEN_TYP,
+  PhaseTokenClaimsSchema,
+} from '../contracts/phase-tokens.ts';
 import { OverseerError } from '../core/errors.ts';
 import { WorkspaceIdSchema } from '../contracts/common.ts';
 import { ScopeSchema, type Principal } from '../contracts/scopes.ts';
 import { authorize, type Authenticator } from './auth.ts';
 import type { AnyCommandDef } from './command.ts';
+import { admitTokenKind } from './token-kinds.ts';
 import { commandTable } from './commands.ts';
 import type { Dispatch } from './dispatch.ts';
 import { encodeAnswer } from './page.ts';
@@ -60,7 +67,10 @@ export function commandNamed(name: string): AnyCommandDef {
  */
 export function callWorkspace(principal: Principal, def: AnyCommandDef, options: CallOptions): string {
   const requested = options.workspaceId === undefined ? undefined : parseWorkspaceId(options.workspaceId);
-  const ws = authorize(principal, def.scopes, requested);
+  // A phase or check token runs in its own workspace, opened by its kind, not by scopes.
+  const ws = admitTokenKind(principal, def)
+    ? principal.workspaceId
+    : authorize(principal, def.scopes, requested);
   if (options.bindWorkspace && requested !== undefined && ws !== requested)
     throw new OverseerError(
       'INSUFFICIENT_SCOPE',
@@ -101,6 +111,9 @@ export function unverifiedPrincipal(token: string | undefined): Principal {
     throw new OverseerError('UNAUTHENTICATED', 'The token is invalid.', { reason: 'ERR_JWT_INVALID' });
   }
   const ws = WorkspaceIdSchema.safeParse(claims['ws']);
+  // Phase and check tokens carry no scopes: routed by their workspace; the data node verifies them.
+  const routed = phaseOrCheckPrincipal(token, claims);
+  if (routed) return routed;
   const scopes = ScopeSchema.array().max(16).safeParse(claims['scopes']);
   const sub = claims['sub'];
   if (!ws.success || !scopes.success || typeof sub !== 'string' || sub === '')
@@ -108,6 +121,29 @@ export function unverifiedPrincipal(token: string | undefined): Principal {
       reason: 'ERR_CLAIMS',
     });
   return { sub, workspaceId: ws.data, scopes: scopes.data };
+}
+
+/** The unverified principal of a phase or check token (by its header's `typ`), or undefined for another token. */
+function phaseOrCheckPrincipal(token: string, claims: Record<string, unknown>): Principal | undefined {
+  let typ: unknown;
+  try {
+    typ = decodeProtectedHeader(token).typ;
+  } catch {
+    return undefined;
+  }
+  if (typ !== PHASE_TOKEN_TYP && typ !== CHECK_TOKEN_TYP) return undefined;
+  const bad = () =>
+    new OverseerError('PHASE_TOKEN_INVALID', 'The token lacks valid claims.', { reason: 'ERR_CLAIMS' });
+  if (typ === PHASE_TOKEN_TYP) {
+    const phase = PhaseTokenClaimsSchema.safeParse(claims);
+    if (!phase.success) throw bad();
+    const c = phase.data;
+    return { sub: c.wrk, workspaceId: c.ws, scopes: [], workerId: c.wrk, phase: c };
+  }
+  const check = CheckTokenClaimsSchema.safeParse(claims);
+  if (!check.success) throw bad();
+  const c = check.data;
+  return { sub: `check:${c.job}`, workspaceId: c.ws, scopes: [], check: c };
 }
 
 /**

@@ -6,6 +6,8 @@ import type { Tx } from '../actors/tx.ts';
 import type { CredentialMinter } from './auth.ts';
 import { checkOwner, type Owner } from './ownership.ts';
 import type { HttpRoute } from './route-input.ts';
+import type { PhaseTokens } from './phase-tokens.ts';
+import type { TokenKinds } from './token-kinds.ts';
 
 /** What a command runs with. */
 export interface CommandContext {
@@ -15,6 +17,8 @@ export interface CommandContext {
   principal: Principal;
   /** Mints worker credentials (registering a worker, renewing its credential). */
   credentials: CredentialMinter;
+  /** Mints phase and check tokens (claims of workflow jobs, transitions, refreshes). */
+  phaseTokens: PhaseTokens;
   idempotencyKey?: string | undefined;
   /**
    * Whether the caller only serializes the answer (HTTP, NATS), so a read may answer an object shared with other
@@ -40,6 +44,7 @@ export const COMMAND_ERROR_CODES = [
   'PHASE_TOKEN_INVALID',
   'PHASE_TOKEN_STALE',
   'WORKFLOW_NOT_FOUND',
+  'WORKFLOW_INCOMPLETE',
 ] as const satisfies readonly ErrorCode[];
 
 /** An error code a command names itself (see {@link COMMAND_ERROR_CODES}). */
@@ -66,6 +71,8 @@ export interface CommandSpec<N extends string, I extends z.ZodType, O extends z.
    * worker for a job); none: no check beyond scopes.
    */
   owner?: Owner | readonly Owner[];
+  /** The phase and check tokens it takes (none: API tokens and worker credentials only; see `token-kinds.ts`). */
+  tokens?: TokenKinds;
 }
 
 /** One entry of the command table that the library, HTTP and NATS all dispatch through. */
@@ -85,6 +92,7 @@ export interface CommandDef<
   example: unknown;
   http: readonly HttpRoute[];
   owner: Owner | readonly Owner[] | undefined;
+  tokens: TokenKinds | undefined;
   run(ctx: CommandContext, input: z.output<I>): Promise<z.output<O>>;
 }
 
@@ -109,6 +117,7 @@ export function defineCommand<N extends string, I extends z.ZodType, O extends z
     example: spec.example,
     http: spec.http ?? [],
     owner: spec.owner,
+    tokens: spec.tokens,
     run: spec.run,
   };
 }
@@ -127,8 +136,8 @@ export function query<N extends string, I extends z.ZodType, O extends z.ZodType
 export interface Secrets<S, A = S> {
   /** The answer as the idempotency record keeps it: without its secrets (default: as it is). */
   stored?: (answer: S) => S;
-  /** The answer as the caller gets it: secrets added, or minted afresh for a replay. */
-  reveal: (ctx: CommandContext, answer: S) => Promise<A>;
+  /** The answer as the caller gets it: secrets added, or minted afresh for a replay (`input`: the command's). */
+  reveal: (ctx: CommandContext, answer: S, input: unknown) => Promise<A>;
 }
 
 /** A state change: one unit of work on the host, acknowledged after its commit is durable. */
@@ -162,7 +171,7 @@ export function mutation<N extends string, I extends z.ZodType, O extends z.ZodT
       );
       afterCommit?.(ctx, parsed);
       // Without `secrets`, S is the output (its default).
-      return secrets ? secrets.reveal(ctx, answer) : (answer as z.output<O>);
+      return secrets ? secrets.reveal(ctx, answer, parsed) : (answer as z.output<O>);
     },
   });
 }

@@ -7,6 +7,7 @@ import { sessionCommands } from './commands/sessions.ts';
 import { supervisorCommands } from './commands/supervisor.ts';
 import { workerCommands } from './commands/workers.ts';
 import { workflowCommands } from './commands/workflows.ts';
+import { workflowPhaseCommands } from './commands/workflow.ts';
 import { workstreamCommands } from './commands/workstreams.ts';
 
 /**
@@ -22,6 +23,7 @@ export const commands = [
   ...workstreamCommands,
   ...supervisorCommands,
   ...workflowCommands,
+  ...workflowPhaseCommands,
 ] as const satisfies readonly AnyCommandDef[];
 
 /** Command names. */

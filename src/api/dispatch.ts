@@ -8,6 +8,8 @@ import { Authenticator, authorize, unlessRevoked, type CredentialMinter } from '
 import type { AnyCommandDef } from './command.ts';
 import { commands, tableOf } from './commands.ts';
 import { parse, parseWorkspaceId } from './validation.ts';
+import { PhaseTokens } from './phase-tokens.ts';
+import { admitTokenKind } from './token-kinds.ts';
 
 /** How a caller runs a command. */
 export interface DispatchOptions {
@@ -43,6 +45,8 @@ export interface DispatchConfig {
   checkAnswers?: boolean;
   /** Mints worker credentials (default: an authenticator with a random secret of its own, for tests). */
   credentials?: CredentialMinter;
+  /** Mints phase and check tokens (default: the authenticator's, when `credentials` is one; else a random secret). */
+  phaseTokens?: PhaseTokens;
 }
 
 /** The key checked under its header's name, so a bad one is reported as `Invalid Idempotency-Key: …`. */
@@ -61,6 +65,11 @@ export function createDispatch(host: ActorHost, config: DispatchConfig = {}): Di
   const table = tableOf(config.commands ?? commands);
   const checkAnswers = config.checkAnswers ?? process.env['VITEST'] !== undefined;
   const credentials = config.credentials ?? new Authenticator({ secret: randomBytes(32) });
+  const phaseTokens =
+    config.phaseTokens ??
+    (credentials instanceof Authenticator
+      ? credentials.phaseTokens
+      : new PhaseTokens({ secret: randomBytes(32) }));
   const revoked = (ws: string, workerId: string) => credentials.isRevoked(ws, workerId);
   const command = (name: string): AnyCommandDef => {
     const def = table.get(name);
@@ -86,6 +95,7 @@ export function createDispatch(host: ActorHost, config: DispatchConfig = {}): Di
         ws,
         principal: options.principal,
         credentials,
+        phaseTokens,
         idempotencyKey: def.mutates ? idempotencyKey : undefined,
         sharedReads: options.sharedReads === true,
       },
@@ -103,7 +113,8 @@ export function createDispatch(host: ActorHost, config: DispatchConfig = {}): Di
       ws = parseWorkspaceId(workspaceId);
       // A library caller holds a principal, not a token: revocation is checked here instead of at authentication.
       unlessRevoked(options.principal, revoked);
-      if (authorize(options.principal, def.scopes, ws) !== ws)
+      const byToken = admitTokenKind(options.principal, def);
+      if ((byToken ? options.principal.workspaceId : authorize(options.principal, def.scopes, ws)) !== ws)
         throw new OverseerError(
           'INSUFFICIENT_SCOPE',
           `This principal is of workspace ${options.principal.workspaceId}; the call names ${ws}.`,

@@ -17,7 +17,7 @@ import {
   DEFAULT_ISSUER,
   TOKEN_ALGORITHM,
   type TokenSettings,
-} from './auth.ts';
+} from './token-settings.ts';
 
 /** A minted token and when it lapses (ms since the epoch). */
 export interface MintedToken {

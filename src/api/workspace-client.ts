@@ -100,6 +100,18 @@ export interface WorkspaceClient {
     get(name: string, version?: number): Promise<Out<'workflows.get'>>;
     list(): Promise<Out<'workflows.list'>['workflows']>;
   };
+  /** A workflow job's phase, as its agent works it (the principal of its phase or check token). */
+  workflow: {
+    /** Moves the job to another phase: allowed with the new phase token, or refused with blockers. */
+    transition(
+      input: In<'workflow.transition'>,
+      options?: CommandOptions,
+    ): Promise<Out<'workflow.transition'>>;
+    /** The job, its phase, what the phase allows, and the work around it. */
+    snapshot(jobId?: string): Promise<Out<'state.snapshot'>>;
+    /** A new phase token (and check token) for the current phase while the lease lives. */
+    refreshTokens(jobId?: string): Promise<Out<'tokens.refresh'>>;
+  };
 }
 
 /** Builds the library client of one workspace over a dispatch function. */
@@ -177,6 +189,11 @@ export function createWorkspaceClient(
       put: (input, options) => call('workflows.put', input, options),
       get: (name, version) => call('workflows.get', { name, ...(version !== undefined ? { version } : {}) }),
       list: async () => (await call('workflows.list', {})).workflows,
+    },
+    workflow: {
+      transition: (input, options) => call('workflow.transition', input, options),
+      snapshot: (jobId) => call('state.snapshot', jobId === undefined ? {} : { jobId }),
+      refreshTokens: (jobId) => call('tokens.refresh', jobId === undefined ? {} : { jobId }),
     },
   };
 }

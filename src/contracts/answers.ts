@@ -48,12 +48,28 @@ export const WorkerRegistrationSchema = WorkerSchema.extend({
 /** What registering a worker answers. */
 export type WorkerRegistration = z.infer<typeof WorkerRegistrationSchema>;
 
+/** A phase or check token and when it lapses (ms since the epoch). */
+export const IssuedTokenSchema = z
+  .object({
+    token: z.string().describe('Send as `Authorization: Bearer <token>`.'),
+    expiresAt: z.number(),
+  })
+  .meta({ id: 'IssuedToken' });
+/** A phase or check token and when it lapses. */
+export type IssuedToken = z.infer<typeof IssuedTokenSchema>;
+
 /** What a claim answers. */
 export const ClaimAnswerSchema = z
   .object({
     job: JobSchema.nullable(),
     lease: LeaseSchema.exactOptional(),
     workOrder: WorkOrderSchema.exactOptional(),
+    phaseToken: IssuedTokenSchema.exactOptional().describe(
+      'For a job under a workflow: the token of its current phase (workflow.transition, state.snapshot, tokens.refresh).',
+    ),
+    checkToken: IssuedTokenSchema.exactOptional().describe(
+      'For a job under a workflow: the check token a hook holds (state.snapshot, the tool check); it lapses with the lease.',
+    ),
   })
   .meta({
     id: 'ClaimAnswer',
@@ -86,6 +102,9 @@ export const HeartbeatAnswerSchema = z
     directive: DirectiveSchema,
     leaseExpiresAt: z.number().nullable(),
     credential: WorkerCredentialSchema.exactOptional(),
+    checkToken: IssuedTokenSchema.exactOptional().describe(
+      'For a lease of a job under a workflow: a fresh check token, lapsing with the extended lease.',
+    ),
   })
   .meta({ id: 'HeartbeatAnswer' });
 /** What a heartbeat answers. */

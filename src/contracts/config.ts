@@ -55,6 +55,13 @@ export const RuntimeConfigSchema = z
           )
           .max(64)
           .default([]),
+        /**
+         * The node's command allowlist: name → argv (no shell). A workflow's `test_command` and `command` gates name
+         * an entry; the trusted executor runs it in the job's workdir for verified evidence.
+         */
+        commands: z
+          .record(z.string().min(1).max(128), z.array(z.string().min(1).max(4096)).min(1).max(256))
+          .default({}),
       })
       .strict()
       .prefault({}),

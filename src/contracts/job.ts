@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MetadataSchema, IdSchema } from './common.ts';
 import { WorkflowIdSchema, WorkflowRefSchema } from './workflow-registry.ts';
+import { PhaseViewSchema } from './phase-view.ts';
 
 export const JobStatus = {
   SUBMITTED: 'SUBMITTED',
@@ -122,6 +123,8 @@ export const JobSchema = z
     workstreamId: z.string().nullable(),
     /** The workflow version the job follows (resolved at submit, never changed), or null. */
     workflow: WorkflowIdSchema.nullable(),
+    /** `jobs.get` of a job under a workflow only: where it stands in its workflow (null until its first claim). */
+    phase: PhaseViewSchema.nullable().exactOptional(),
     retryCount: z.number(),
     workerId: z.string().nullable(),
     leaseExpiresAt: z.number().nullable(),

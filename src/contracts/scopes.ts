@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CheckTokenClaims, PhaseTokenClaims } from './phase-tokens.ts';
 
 /** What a token may do. `admin` opens everything, in any workspace. */
 export const Scope = {
@@ -66,6 +67,12 @@ export interface Principal {
   workerId?: string;
   /** When the credential lapses (ms since the epoch), when it came from a token. */
   expiresAt?: number;
+  /** Set for a phase token: its verified claims (it opens only the commands that take phase tokens). */
+  phase?: PhaseTokenClaims;
+  /** Set for a check token: its verified claims (it opens only the commands that take check tokens). */
+  check?: CheckTokenClaims;
+  /** A phase token past its `exp`: only `tokens.refresh` takes it. */
+  expired?: boolean;
 }
 
 /** The principal of the embedded library when none is given: an admin of the workspace it opens. */

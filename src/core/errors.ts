@@ -64,6 +64,12 @@ export const ErrorCodes = {
     message:
       'An object with this name exists already; use another name, or replay with the same idempotency key.',
   },
+  WORKFLOW_INCOMPLETE: {
+    status: 409,
+    retryable: false,
+    message:
+      'The job follows a workflow that has not reached its final phase; move it there with workflow.transition.',
+  },
   DEADLOCK_DETECTED: {
     status: 409,
     retryable: false,

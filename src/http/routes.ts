@@ -39,6 +39,8 @@ export const ROUTE_TAGS: Readonly<Record<string, string>> = {
   queue: 'Claim work under a lease, complete it or fail it.',
   workstreams: 'DAGs of jobs from task definitions v2.',
   workflows: 'Versions of agent_workflow.yaml registered in the workspace (admin only).',
+  workflow:
+    "An agent's phase of a workflow job: transitions, the state snapshot and token refresh, with phase and check tokens.",
 };
 
 /**

@@ -11,6 +11,8 @@ import {
   createToken,
   createWorkerCredential,
 } from '../../src/api/auth.ts';
+import { admitTokenKind } from '../../src/api/token-kinds.ts';
+import { unverifiedPrincipal } from '../../src/api/command-caller.ts';
 import { PhaseTokens, type PhaseTokenGrant } from '../../src/api/phase-tokens.ts';
 import { CHECK_TOKEN_TYP, PHASE_TOKEN_TYP } from '../../src/contracts/phase-tokens.ts';
 import { OverseerError } from '../../src/core/errors.ts';
@@ -378,24 +380,82 @@ describe('forged and foreign tokens', () => {
     expect(await invalid(signedRaw(rawClaims(), { typ: CHECK_TOKEN_TYP }))).toBe('ERR_WRONG_TYP');
   });
 
-  it('a phase or check token is not an API token (Authenticator)', async () => {
+  it('the Authenticator takes a phase or check token as a principal of its own kind, holding no scope', async () => {
     const auth = new Authenticator({ secret: SECRET }, clock);
-    for (const token of [await phaseToken(), await checkToken()]) {
-      const err = await refusal(auth.authenticate(token));
-      expect(err.code).toBe('UNAUTHENTICATED');
-      expect(err.message).toContain('not an API token');
-    }
-    // Expired, it is still named for what it is rather than answered TOKEN_EXPIRED.
-    const expired = await phaseToken({ ttlSeconds: 60 });
-    now = START + 3_600_000;
-    expect((await refusal(auth.authenticate(expired))).message).toContain('not an API token');
-    // Even with the claims an API token carries, a phase typ is refused.
-    const lookalike = await signedRaw({ ...rawClaims(), sub: 'wrk_1', scopes: ['admin'] });
-    expect(await refusal(auth.authenticate(lookalike))).toMatchObject({
-      code: 'UNAUTHENTICATED',
-      message: expect.stringContaining('not an API token') as string,
+    const phase = await auth.authenticate(await phaseToken());
+    expect(phase).toMatchObject({
+      sub: grant.workerId,
+      workspaceId: grant.workspaceId,
+      scopes: [],
+      workerId: grant.workerId,
     });
-    expect(auth.cached).toBe(0);
+    expect(phase.phase).toMatchObject({
+      job: grant.jobId,
+      phase: grant.phase,
+      epoch: grant.epoch,
+      fence: grant.fence,
+    });
+    expect(phase.check).toBeUndefined();
+    const check = await auth.authenticate(await checkToken());
+    expect(check).toMatchObject({ workspaceId: grant.workspaceId, scopes: [] });
+    expect(check.check).toMatchObject({ job: grant.jobId, fence: grant.fence });
+    expect(check.workerId).toBeUndefined();
+    // Expired, a phase token is still a principal, flagged (only tokens.refresh takes it); a check token is not.
+    const expired = await phaseToken({ ttlSeconds: 60 });
+    const expiredCheck = await checkToken();
+    now = START + 3_600_000;
+    expect(await auth.authenticate(expired)).toMatchObject({ expired: true });
+    expect((await refusal(auth.authenticate(expiredCheck))).code).toBe('TOKEN_EXPIRED');
+    // With the claims an API token carries, a phase typ is still judged as a phase token: invalid.
+    const lookalike = await signedRaw({ ...rawClaims(), sub: 'wrk_1', scopes: ['admin'] });
+    expect((await auth.authenticate(lookalike)).scopes).toEqual([]);
+    const apiShaped = await signedRaw({
+      sub: 'x',
+      ws: 'acme',
+      scopes: ['admin'],
+      iss: 'overseer',
+      aud: 'overseer-api',
+      iat: 1,
+      exp: 9_999_999_999,
+    });
+    expect((await refusal(auth.authenticate(apiShaped))).code).toBe('PHASE_TOKEN_INVALID');
+  });
+
+  it('a phase or check token opens only the commands that take it; an API token not those that take only them', () => {
+    const phase = { sub: 'w', workspaceId: 'acme', scopes: [], phase: {} as never };
+    const check = { sub: 'c', workspaceId: 'acme', scopes: [], check: {} as never };
+    const api = { sub: 'a', workspaceId: 'acme', scopes: ['admin'] as const };
+    const plain = { name: 'jobs.get', tokens: undefined };
+    const transition = { name: 'workflow.transition', tokens: { phase: true } as const };
+    const snapshot = { name: 'state.snapshot', tokens: { phase: true, check: true } as const };
+    const refresh = {
+      name: 'tokens.refresh',
+      tokens: { phase: true, expiredPhase: true, apiTokens: true } as const,
+    };
+    expect(thrown(() => admitTokenKind(phase, plain)).code).toBe('PHASE_TOKEN_INVALID');
+    expect(thrown(() => admitTokenKind(check, transition)).code).toBe('PHASE_TOKEN_INVALID');
+    expect(thrown(() => admitTokenKind(api, transition)).code).toBe('PHASE_TOKEN_INVALID');
+    expect(thrown(() => admitTokenKind({ ...phase, expired: true }, transition)).code).toBe('TOKEN_EXPIRED');
+    expect(admitTokenKind(phase, transition)).toBe(true);
+    expect(admitTokenKind(check, snapshot)).toBe(true);
+    expect(admitTokenKind({ ...phase, expired: true }, refresh)).toBe(true);
+    expect(admitTokenKind(api, refresh)).toBe(false);
+    expect(admitTokenKind(api, plain)).toBe(false);
+  });
+
+  it('a gateway routes phase and check tokens by their workspace, leaving verification to the data node', async () => {
+    const phase = unverifiedPrincipal(await phaseToken());
+    expect(phase).toMatchObject({
+      sub: grant.workerId,
+      workspaceId: grant.workspaceId,
+      scopes: [],
+      workerId: grant.workerId,
+    });
+    expect(phase.phase).toMatchObject({ job: grant.jobId, phase: grant.phase });
+    expect(unverifiedPrincipal(await checkToken()).check).toMatchObject({ job: grant.jobId });
+    const { ws: _ws, ...noWs } = rawClaims();
+    const unrouted = await signedRaw(noWs);
+    expect(thrown(() => unverifiedPrincipal(unrouted)).code).toBe('PHASE_TOKEN_INVALID');
   });
 
   it('missing or ill-typed claims', async () => {

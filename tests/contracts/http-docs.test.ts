@@ -34,8 +34,15 @@ describe('docs/http.md', () => {
       expect(row, `${route.method} ${route.path}`).toBeDefined();
       const command = commandTable.get(route.command)!;
       expect(row![2]).toBe(`\`${route.command}\``);
+      const tokenOnly = command.tokens !== undefined && command.tokens.apiTokens !== true;
       expect(row![3]).toBe(
-        command.scopes.length === 0 ? 'any valid token' : command.scopes.map((s) => `\`${s}\``).join(' or '),
+        tokenOnly
+          ? command.tokens!.check
+            ? 'a phase or check token'
+            : 'a phase token'
+          : command.scopes.length === 0
+            ? 'any valid token'
+            : command.scopes.map((s) => `\`${s}\``).join(' or '),
       );
       expect(row![4]).toBe(String(route.status ?? 200));
     }

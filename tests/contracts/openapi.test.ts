@@ -237,10 +237,8 @@ describe('the answers match their documented schemas', () => {
   const seen = new Set<string>();
 
   /** Runs a command and checks its answer against its schema (no missing and no extra fields). */
-  const run = async (name: string, input: unknown): Promise<Json> => {
-    const answer = await ov.runtime.dispatch(name, 'contract', input, {
-      principal: embeddedAdmin('contract'),
-    });
+  const run = async (name: string, input: unknown, principal = embeddedAdmin('contract')): Promise<Json> => {
+    const answer = await ov.runtime.dispatch(name, 'contract', input, { principal });
     const plain = JSON.parse(JSON.stringify(answer)) as Json;
     const parsed = ANSWERS[name]!.safeParse(plain);
     expect(parsed.success, `${name}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
@@ -322,6 +320,25 @@ describe('the answers match their documented schemas', () => {
     expect((await run('workflows.get', { name: 'quick' })).version).toBe(2);
     const followed = await run('jobs.submit', { title: 'w', workflow: 'quick@1' });
     expect(followed.workflow).toEqual({ name: 'quick', version: 1 });
+    const urgent = await run('jobs.submit', { title: 'w', workflow: 'quick@1', priority: 'high' });
+    const agent = await run('workers.register', { name: 'wf', capabilities: ['ts'] });
+    const wfClaim = await run('queue.claim', { workerId: agent.id });
+    expect(wfClaim.job.id).toBe(urgent.id);
+    const phase = await ov.authenticate(wfClaim.phaseToken.token as string);
+    const moved = await run(
+      'workflow.transition',
+      {
+        currentPhase: 'PLAN',
+        targetPhase: 'BUILD',
+        artifacts: { plan: { summary: 's', acceptance_criteria: ['c'] } },
+      },
+      phase,
+    );
+    expect(moved).toMatchObject({ allowed: true, phase: 'BUILD' });
+    const build = await ov.authenticate(moved.phaseToken.token as string);
+    expect((await run('state.snapshot', {}, build)).phase.phase).toBe('BUILD');
+    expect((await run('tokens.refresh', {}, build)).phase).toBe('BUILD');
+    expect((await run('jobs.get', { jobId: urgent.id })).phase.phase).toBe('BUILD');
     const routed = new Set(routes.map((r) => r.command));
     expect([...routed].filter((c) => !seen.has(c))).toEqual([]);
   });

@@ -31,7 +31,12 @@ import {
 } from './support.ts';
 
 const bodyRoutes = routes.filter((r) => r.method === 'POST' || r.method === 'PATCH');
-const mutating = routes.filter((r) => r.method !== 'GET');
+/** Routes only a phase token opens take it, not an API token: tests/workflow/transition.test.ts covers them. */
+const tokenOnly = (r: Route) => {
+  const tokens = commandTable.get(r.command)!.tokens;
+  return tokens !== undefined && tokens.apiTokens !== true;
+};
+const mutating = routes.filter((r) => r.method !== 'GET' && !tokenOnly(r));
 const scopesOf = (r: Route) => commandTable.get(r.command)!.scopes;
 const okStatus = (r: Route) => r.status ?? 200;
 

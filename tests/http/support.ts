@@ -292,6 +292,15 @@ export async function running(c: WorkspaceClient) {
   return { workerId: w.id, jobId: j.id, leaseToken: claim.lease.token };
 }
 
+/** A worker holding a RUNNING job under the default workflow, with its claim (phase and check tokens). */
+export async function runningWorkflowJob(c: WorkspaceClient) {
+  const w = await worker(c);
+  const j = await job(c, { workflow: 'default' });
+  const claim = await c.queue.claim({ workerId: w.id });
+  if (claim.job?.id !== j.id || !claim.phaseToken) throw new Error('fixture: the claim did not get the job');
+  return { workerId: w.id, jobId: j.id, claim };
+}
+
 let defCounter = 0;
 let workflowCounter = 0;
 let lockCounter = 0;
@@ -443,6 +452,26 @@ export const fixtures: Record<string, Fixture> = {
       }),
   },
   'GET /api/v1/workflows': none,
+  'POST /api/v1/tasks/transition': {
+    async prepare(c) {
+      const r = await runningWorkflowJob(c);
+      return {
+        request: { body: { jobId: r.jobId, currentPhase: 'PLAN', targetPhase: 'TDD', artifacts: {} } },
+      };
+    },
+  },
+  'GET /api/v1/state/snapshot': {
+    async prepare(c) {
+      const r = await runningWorkflowJob(c);
+      return { request: { query: { jobId: r.jobId } } };
+    },
+  },
+  'POST /api/v1/tokens/refresh': {
+    async prepare(c) {
+      const r = await runningWorkflowJob(c);
+      return { request: { body: { jobId: r.jobId } } };
+    },
+  },
   'GET /api/v1/workflows/:id': {
     async prepare(c) {
       const put = await c.workflows.put({ yaml: EXAMPLE_WORKFLOW_YAML });

@@ -57,7 +57,7 @@ interface Hostile {
   name: string;
   /** The whole Authorization header value, or a token sent as `Bearer <token>`. */
   make: () => { authorization: string } | string | Promise<{ authorization: string } | string>;
-  code?: 'TOKEN_EXPIRED';
+  code?: 'TOKEN_EXPIRED' | 'PHASE_TOKEN_INVALID';
 }
 
 const good = () => mint({ ws: WS, scopes: SCOPES });
@@ -237,7 +237,11 @@ const hostile: Hostile[] = [
   { name: 'missing audience', make: () => signed(without('aud')) },
   { name: 'audience list without ours', make: () => signed(claims({ aud: ['a', 'b'] })) },
   // typ
-  { name: 'phase token typ', make: () => signed(claims(), { typ: 'overseer-phase+jwt' }) },
+  {
+    name: 'phase token typ',
+    make: () => signed(claims(), { typ: 'overseer-phase+jwt' }),
+    code: 'PHASE_TOKEN_INVALID',
+  },
   { name: 'typ JWT', make: () => signed(claims(), { typ: 'JWT' }) },
   { name: 'no typ', make: () => hmacOver({ alg: 'HS256' }, claims()) },
   // the header itself

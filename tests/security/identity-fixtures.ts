@@ -57,15 +57,20 @@ async function worker(m: Makers) {
 }
 
 /** A worker and a job only it may run, QUEUED (or SUBMITTED when held). */
-async function withJob(m: Makers, hold = false) {
+async function withJob(m: Makers, hold = false, workflow?: string) {
   const w = await worker(m);
-  const job = await m.admin.jobs.submit({ title: 'matrix job', capabilities: [w.capability], hold });
+  const job = await m.admin.jobs.submit({
+    title: 'matrix job',
+    capabilities: [w.capability],
+    hold,
+    ...(workflow ? { workflow } : {}),
+  });
   return { ...w, jobId: job.id, objects: [...w.objects, { kind: 'job', id: job.id } as ObjectRef] };
 }
 
 /** A worker holding a RUNNING job, and the lease secret of its claim. */
-async function running(m: Makers) {
-  const w = await withJob(m);
+async function running(m: Makers, workflow?: string) {
+  const w = await withJob(m, false, workflow);
   const claim = await m.admin.queue.claim({ workerId: w.workerId });
   if (claim.job?.id !== w.jobId || !claim.lease) throw new Error('fixture: the claim did not get its job');
   return { ...w, leaseToken: claim.lease.token };
@@ -126,6 +131,13 @@ const heartbeat = (library: CommandFixture['library']): CommandFixture => ({
 
 /** One fixture per command of the matrix, by command name. */
 export const fixtures: Record<string, CommandFixture> = {
+  'tokens.refresh': {
+    async prepare(m) {
+      const r = await running(m, 'default');
+      return prepared(r, { jobId: r.jobId });
+    },
+    library: (c, i) => c.workflow.refreshTokens(str(i['jobId'])),
+  },
   'jobs.get': onRunningJob(
     () => ({}),
     (c, i) => c.jobs.get(str(i['jobId'])),

@@ -70,6 +70,8 @@ const RULES: Record<string, Rule> = {
   'sessions.touch': { opens: WORK, on: 'session' },
   'sessions.idle': { opens: WORK, on: 'session' },
   'sessions.close': { opens: WORK, on: 'session' },
+  // With an API token or credential (besides the phase token): the lease holder's, or a supervisor's.
+  'tokens.refresh': { opens: WORK, on: 'job' },
 };
 
 /** Who calls. */
@@ -133,8 +135,10 @@ const IDENTITY_FIELDS = ['workerId', 'jobId', 'sessionId', 'leaseToken'];
 const fieldsOf = (c: AnyCommandDef): string[] =>
   'shape' in c.input ? Object.keys(c.input.shape as Record<string, unknown>) : [];
 /** The commands of the table that take a worker id, a job id, a session id or a lease, or name an owner. */
+/** Commands only a phase or check token opens: they take no API token (tests/workflow/transition.test.ts). */
+const tokenOnly = (c: AnyCommandDef) => c.tokens !== undefined && c.tokens.apiTokens !== true;
 const MATRIX = commands.filter(
-  (c) => c.owner !== undefined || fieldsOf(c).some((f) => IDENTITY_FIELDS.includes(f)),
+  (c) => !tokenOnly(c) && (c.owner !== undefined || fieldsOf(c).some((f) => IDENTITY_FIELDS.includes(f))),
 );
 const ruleOf = (c: AnyCommandDef): Rule => RULES[c.name]!;
 

@@ -17,6 +17,7 @@ import {
   transitionJob,
 } from '../work/lifecycle.ts';
 import { leaseDigest, mintLeaseSecret } from '../work/lease-secret.ts';
+import { startPhase } from './phases.ts';
 
 /** Claims the first queued job the worker can run and whose resources can be allocated, or answers `{ job: null }`. */
 export function claim(tx: Tx, workerId: string): ClaimAnswer {
@@ -88,6 +89,7 @@ export function claim(tx: Tx, workerId: string): ClaimAnswer {
     tx.onRevert(change.undo);
     tx.writeLatest('meta', ['fence', tx.ws], () => work.fence);
     armLease(tx, entry.jobId, leaseFence, expiresAt, c.spec.leaseSeconds);
+    startPhase(tx, entry.jobId);
     if (c.spec.execution.timeoutSeconds !== undefined) {
       tx.setTimer('job', entry.jobId, JOB_TIMEOUT_TIMER, tx.now + c.spec.execution.timeoutSeconds * 1000, {
         type: 'TIMEOUT',
@@ -149,16 +151,42 @@ export function rekeyLease(tx: Tx, answer: ClaimAnswer): ClaimAnswer {
   return { ...answer, lease: { ...lease, token: secret.token } };
 }
 
-/** The worker reports its part of a job done; with `claimNext` the answer carries its next claim, in one commit. */
+/**
+ * Completes a job whose lease the caller was found to hold (its worker's part done; the job completes when its
+ * children are final). A workflow's final transition calls it in its own unit of work.
+ */
+export function completeHeld(tx: Tx, jobId: string, result?: unknown): Job {
+  const c = tx.get('job', jobId).context;
+  const openChildren = c.children.filter((id) => !isFinalJob(tx.get('job', id).value)).length;
+  transitionJob(tx, jobId, {
+    type: 'COMPLETE',
+    at: tx.now,
+    ...(result !== undefined ? { result } : {}),
+    openChildren,
+  });
+  return jobView(tx.get('job', jobId));
+}
+
+/**
+ * The worker reports its part of a job done; with `claimNext` the answer carries its next claim, in one commit. A
+ * job under a workflow completes only by its move into the final phase: before that, WORKFLOW_INCOMPLETE.
+ */
 export function complete(
   tx: Tx,
   input: { jobId: string; leaseToken: string; result?: unknown; claimNext?: boolean },
 ): { job: Job; next?: ClaimAnswer } {
   const c = requireLease(tx, input.jobId, input.leaseToken);
   const workerId = c.workerId!;
-  const openChildren = c.children.filter((id) => !isFinalJob(tx.get('job', id).value)).length;
-  transitionJob(tx, input.jobId, { type: 'COMPLETE', at: tx.now, result: input.result, openChildren });
-  const job = jobView(tx.get('job', input.jobId));
+  if (c.workflow !== null) {
+    const phase = tx.find('phase', input.jobId);
+    if (phase?.value !== 'COMPLETE')
+      throw new OverseerError(
+        'WORKFLOW_INCOMPLETE',
+        `Job ${input.jobId} follows workflow ${c.workflow.name}@${c.workflow.version} and is in phase ${phase?.context.phase ?? '(not started)'}; it completes by workflow.transition into its final phase.`,
+        { jobId: input.jobId, workflow: c.workflow, phase: phase?.context.phase ?? null },
+      );
+  }
+  const job = completeHeld(tx, input.jobId, input.result);
   if (!input.claimNext) return { job };
   const worker = tx.find('worker', workerId);
   const idle = worker?.value === 'IDLE';

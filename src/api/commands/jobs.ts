@@ -8,6 +8,7 @@ import { mutation, query } from '../command.ts';
 import { cachedRead } from '../read-cache.ts';
 import { body, idOnly, query as fromQuery, withId } from '../route-input.ts';
 import { JobRef, Reason, REFUSABLE, viewOrNotFound } from './refs.ts';
+import { phaseView } from '../../actors/views.ts';
 
 /** The jobs service: submit, list, inspect, edit and cancel jobs. */
 export const jobCommands = [
@@ -84,7 +85,12 @@ export const jobCommands = [
       { method: 'GET', path: '/api/jobs/:id', tag: 'jobs', input: idOnly('jobId') },
       { method: 'GET', path: '/api/v1/tasks/:id', tag: 'tasks', input: idOnly('jobId') },
     ],
-    run: (ctx, input) => viewOrNotFound(ctx.host, ctx.ws, 'job', input.jobId, jobView),
+    run: async (ctx, input) => {
+      const job = await viewOrNotFound(ctx.host, ctx.ws, 'job', input.jobId, jobView);
+      if (job.workflow === null) return job;
+      const phase = await ctx.host.view(ctx.ws, 'phase', input.jobId);
+      return { ...job, phase: phase ? phaseView(phase) : null };
+    },
   }),
   mutation({
     name: 'jobs.cancel',

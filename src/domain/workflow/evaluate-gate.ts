@@ -20,6 +20,8 @@ export interface TestRunEvidence {
 export interface WorkflowEvidence {
   /** The node's own test run, for gates with `evidence: verified`. */
   testRun?: TestRunEvidence;
+  /** Why the node has no test run of its own (no workdir, no allowlisted test command), for the gate's reason. */
+  noTestRun?: string;
   /** Files changed during the current phase, relative to the job's root. */
   changedFiles?: readonly string[];
   /** The tree hash being moved to the next phase. */
@@ -75,7 +77,11 @@ function testRun(
   if (mode === 'verified') {
     const own = input.facts.testRun;
     if (!own)
-      return result(gate, 'error', 'verified evidence is required and the node has no test run of its own');
+      return result(
+        gate,
+        'error',
+        `verified evidence is required and the node has no test run of its own${input.facts.noTestRun ? `: ${input.facts.noTestRun}` : ''}`,
+      );
     if (!own.report.ok)
       return result(gate, 'error', `the test run is no evidence: ${own.report.message}`, {
         error: own.report.error,
