@@ -318,3 +318,62 @@ describe('across a restart', () => {
     }
   });
 });
+
+describe('the end of a workflow job', () => {
+  it('canceling the job cancels its phase: journaled, and the tokens go stale', async () => {
+    const { admin, job, claim } = await claimed();
+    await admin.jobs.cancel(job.id, { reason: 'not needed' });
+    const records = (await admin.events.list({ limit: 500 })).events.filter((e) => e.kind === 'phase');
+    expect(records.map((r) => `${r.from ?? '∅'} → ${r.to} (${r.event})`)).toEqual([
+      '∅ → PLAN (START)',
+      'PLAN → CANCELED (CANCEL)',
+    ]);
+    const refused = await transition(claim.phaseToken!.token, {
+      currentPhase: 'PLAN',
+      targetPhase: 'BUILD',
+      artifacts: { plan: PLAN },
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.json.error.code).toBe('PHASE_TOKEN_STALE');
+  });
+});
+
+describe("a workflow's own artifact schemas", () => {
+  it('check the artifacts they name: an invalid one blocks naming its field, a valid one moves', async () => {
+    const yaml = `name: designed
+version: 1
+artifact_schemas:
+  design: design.schema.json
+phases:
+  - id: DESIGN
+    artifacts: [design]
+  - id: DONE
+    final: true
+transitions:
+  - from: DESIGN
+    to: DONE
+`;
+    const schema = {
+      type: 'object',
+      required: ['diagram'],
+      properties: { diagram: { type: 'string', minLength: 1 } },
+    };
+    const ws = freshWs('wf');
+    const admin = s.client(ws);
+    await admin.workflows.put({ yaml, schemas: { 'design.schema.json': schema } });
+    await admin.jobs.submit({ title: 'design it', workflow: 'designed' });
+    const worker = await admin.workers.register({ name: 'w' });
+    const claim = await admin.queue.claim({ workerId: worker.id });
+    const move = (design: unknown) =>
+      transition(claim.phaseToken!.token, {
+        currentPhase: 'DESIGN',
+        targetPhase: 'DONE',
+        artifacts: { design },
+      });
+    const refused = await move({ diagram: 42 });
+    expect(refused.json).toMatchObject({ allowed: false });
+    expect(refused.json.blockers[0]).toMatchObject({ gate: 'artifact', details: { artifact: 'design' } });
+    const moved = await move({ diagram: 'boxes and arrows' });
+    expect(moved.json).toMatchObject({ allowed: true, phase: 'DONE' });
+  });
+});

@@ -1,3 +1,4 @@
+import { compileArtifactSchema, type ArtifactValidator } from '../../domain/workflow/artifact-validation.ts';
 import { OverseerError } from '../../core/errors.ts';
 import type { Workflow } from '../../contracts/workflow.ts';
 import type { PhaseFacts } from '../../domain/workflow/check-phase-claims.ts';
@@ -15,6 +16,31 @@ export function workflowOf(tx: Pick<Tx, 'env' | 'ws'>, ref: { name: string; vers
       { name: ref.name, version: ref.version },
     );
   return found.workflow;
+}
+
+/** The compiled validators of each workflow version's own artifact schemas, by the version's digest. */
+const compiledSchemas = new Map<string, Record<string, ArtifactValidator>>();
+
+/**
+ * The validators of a workflow version's own artifacts (`artifact_schemas`: name → the schema file it was put
+ * with), compiled once per version (ajv); the built-in seven need none.
+ */
+export function artifactValidators(
+  tx: Pick<Tx, 'env' | 'ws'>,
+  ref: { name: string; version: number },
+): Record<string, ArtifactValidator> {
+  workflowOf(tx, ref);
+  const found = tx.env.workflows.find(tx.ws, ref.name, ref.version)!;
+  let validators = compiledSchemas.get(found.digest);
+  if (!validators) {
+    validators = {};
+    for (const [name, path] of Object.entries(found.workflow.artifact_schemas)) {
+      const document = found.schemas[path];
+      if (document) validators[name] = compileArtifactSchema(name, document);
+    }
+    compiledSchemas.set(found.digest, validators);
+  }
+  return validators;
 }
 
 /** The first phase of a workflow: its `initial`, else the first listed. */

@@ -8,7 +8,7 @@ import { planTransition } from '../../domain/workflow/plan-transition.ts';
 import type { ArtifactRecord } from '../../machines/phase.ts';
 import { canonicalJson } from '../idempotency.ts';
 import type { Tx } from '../tx.ts';
-import { phaseFacts, workflowOf } from './phases.ts';
+import { artifactValidators, phaseFacts, workflowOf } from './phases.ts';
 import { completeHeld } from './queue.ts';
 
 /** An artifact body as the `artifacts` store keeps it under `[ws, jobId, name, epoch]`. */
@@ -89,6 +89,7 @@ export function transitionPhase(tx: Tx, req: PhaseTransition): TransitionOutcome
     round: phase.round,
     artifacts: { ...req.stored, ...req.artifacts },
     evidence: req.evidence,
+    validators: artifactValidators(tx, phase.workflow),
   });
   if (!plan.allowed) return { allowed: false, blockers: plan.blockers, warned: false };
   const records: Record<string, ArtifactRecord> = {};
