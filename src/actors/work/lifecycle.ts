@@ -155,7 +155,9 @@ function settleOne(tx: Tx, jobId: string): void {
   // A workflow job that ends otherwise than through its final phase ends its phase too (its tokens go stale).
   const phase = status === 'COMPLETED' ? undefined : tx.find('phase', jobId);
   if (phase?.value === 'ACTIVE')
-    tx.send([{ kind: 'phase', id: jobId, event: { type: 'CANCEL', at: tx.now, reason: `the job is ${status}` } }]);
+    tx.send([
+      { kind: 'phase', id: jobId, event: { type: 'CANCEL', at: tx.now, reason: `the job is ${status}` } },
+    ]);
 
   for (const depId of c.dependents) {
     const dep = tx.find('job', depId);
