@@ -10,6 +10,7 @@ import { registerSessionTimers } from './actors/services/sessions.ts';
 import type { RuntimeSettings, ServiceEnv, TrustedExecutor } from './actors/settings.ts';
 import { changedFiles, resolveWorkdir, treeHash, verifyTests } from './executor/index.ts';
 import { registerJobTimers } from './actors/services/queue.ts';
+import { replaceLostReview } from './actors/services/reviews.ts';
 import { WorkRegistry } from './actors/work/work-state.ts';
 import { realRoots } from './actors/workdir-facts.ts';
 import { WorkflowRegistry } from './actors/workflow-registry.ts';
@@ -125,7 +126,14 @@ export async function createRuntime(options: OverseerOptions = {}): Promise<Runt
     changedFiles: (dir, from, to) => changedFiles(dir, from, to),
     resolveWorkdir,
   };
-  const env: ServiceEnv = { settings, work, workflows, random: Math.random, executor };
+  const env: ServiceEnv = {
+    settings,
+    work,
+    workflows,
+    random: Math.random,
+    executor,
+    childEnded: replaceLostReview,
+  };
   let host: ActorHost;
   try {
     host = await ActorHost.open({

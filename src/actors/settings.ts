@@ -1,5 +1,6 @@
 import type { ResourceConfig } from '../contracts/resources.ts';
 import type { ParsedTestReport } from '../domain/workflow/parse-test-report.ts';
+import type { Tx } from './tx.ts';
 import type { WorkflowRegistry } from './workflow-registry.ts';
 import type { WorkRegistry } from './work/work-state.ts';
 
@@ -50,4 +51,9 @@ export interface ServiceEnv {
   random: () => number;
   /** The trusted executor (none: verified evidence is never available on this node). */
   executor?: TrustedExecutor;
+  /**
+   * Runs in the unit of work when a child job ends while its parent is not final (the composition root hands in
+   * the workflow's replacement of a lost review job).
+   */
+  childEnded?: (tx: Tx, childId: string) => void;
 }

@@ -27,6 +27,8 @@ export const JobType = {
   BUGFIX: 'bugfix',
   TEST: 'test',
   DOCS: 'docs',
+  /** A review spawned by a workflow's `spawn_reviews` trigger. */
+  REVIEW: 'review',
   OTHER: 'other',
 } as const;
 export type JobType = (typeof JobType)[keyof typeof JobType];

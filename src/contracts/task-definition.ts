@@ -1,6 +1,6 @@
 /**
  * Task definitions v2: the workstream files users write (snake_case, as in the files). The runtime turns each
- * task into a job; `type` values outside feature|bugfix|test|docs|other become 'other' there, not here.
+ * task into a job; `type` values outside feature|bugfix|test|docs|review|other become 'other' there, not here.
  */
 import { z } from 'zod';
 import { IdSchema } from './common.ts';

@@ -8,6 +8,18 @@ export const JOB_MACHINE_VERSION = 3;
 /** What a job keeps of its submit: everything but `hold`, and `workflow` as it was resolved. */
 export type JobSpec = Omit<JobSubmit, 'hold' | 'workflow'>;
 
+/**
+ * What makes a job one of its parent's review jobs (set only by the node when a `spawn_reviews` trigger fires,
+ * never by a submit): the round and slot it reviews, its attempt (2 = the replacement), the author's worker.
+ */
+export interface ReviewOf {
+  round: number;
+  slot: number;
+  attempt: number;
+  /** The worker that held the reviewed job when the round began: it may not claim this job. */
+  excludedWorkerId: string | null;
+}
+
 /** A job's data, kept in its actor's context (the snapshot is the entity). */
 export interface JobContext {
   id: string;
@@ -35,6 +47,8 @@ export interface JobContext {
   workstreamId: string | null;
   /** The workflow version the job follows, resolved at submit and never changed. */
   workflow: WorkflowId | null;
+  /** A review job spawned by its parent's workflow (absent on every other job, and on jobs made before reviews). */
+  review?: ReviewOf;
   createdAt: number;
   updatedAt: number;
 }
@@ -48,6 +62,7 @@ export interface JobInput {
   taskId?: string | null;
   workstreamId?: string | null;
   workflow?: WorkflowId | null;
+  review?: ReviewOf;
   at: number;
 }
 
@@ -172,6 +187,7 @@ export const jobMachine = setup({
     taskId: input.taskId ?? null,
     workstreamId: input.workstreamId ?? null,
     workflow: input.workflow ?? null,
+    ...(input.review ? { review: input.review } : {}),
     createdAt: input.at,
     updatedAt: input.at,
   }),

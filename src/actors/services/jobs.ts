@@ -4,7 +4,7 @@ import type { Job, JobStatus, JobSubmit, Priority } from '../../contracts/job.ts
 import { MAX_DEPTH } from '../../contracts/resources.ts';
 import { findWaitCycle } from '../../domain/wait-for.ts';
 import { workdirProblem } from '../../domain/workflow/workdir-policy.ts';
-import type { JobInput } from '../../machines/job.ts';
+import type { JobInput, ReviewOf } from '../../machines/job.ts';
 import type { Tx } from '../tx.ts';
 import { jobView } from '../views.ts';
 import { workdirFacts } from '../workdir-facts.ts';
@@ -24,9 +24,10 @@ export interface JobOrigin {
  * Creates a job under its parent (depth + 1, at most 5) with its dependencies linked, then releases it to
  * PENDING or QUEUED unless it is held. A dependency already FAILED, CANCELED or BLOCKED blocks it at once. A
  * `workflow` is resolved to the version the job keeps (`WORKFLOW_NOT_FOUND`), and a workdir must lie under the
- * node's roots (`VALIDATION_FAILED`), before anything changes.
+ * node's roots (`VALIDATION_FAILED`), before anything changes. `review` marks a workflow's review job (the node's
+ * own submits only).
  */
-export function submitJob(tx: Tx, input: JobSubmit, origin?: JobOrigin): Job {
+export function submitJob(tx: Tx, input: JobSubmit, origin?: JobOrigin, review?: ReviewOf): Job {
   const { hold, workflow: ref, ...spec } = input;
   const workdir = spec.execution.workdir;
   if (workdir !== undefined) checkWorkdir(tx, workdir, ref !== undefined);
@@ -69,6 +70,7 @@ export function submitJob(tx: Tx, input: JobSubmit, origin?: JobOrigin): Job {
     ancestors,
     ...(origin ? { taskId: origin.taskId, workstreamId: origin.workstreamId } : {}),
     workflow,
+    ...(review ? { review } : {}),
     at: tx.now,
   };
   tx.create('job', id, jobInput, { event: 'jobs.submit' });

@@ -18,6 +18,7 @@ import {
 } from '../work/lifecycle.ts';
 import { leaseDigest, mintLeaseSecret } from '../work/lease-secret.ts';
 import { startPhase } from './phases.ts';
+import { checkReviewResult } from './reviews.ts';
 
 /** Claims the first queued job the worker can run and whose resources can be allocated, or answers `{ job: null }`. */
 export function claim(tx: Tx, workerId: string): ClaimAnswer {
@@ -60,6 +61,8 @@ export function claim(tx: Tx, workerId: string): ClaimAnswer {
     };
     if (!work.ledger.check(request).ok) continue;
     const c = tx.get('job', entry.jobId).context;
+    // The author's worker never reviews its own work.
+    if (c.review?.excludedWorkerId === workerId) continue;
     const fence = ++work.fence;
     const leaseFence = String(fence);
     const secret = mintLeaseSecret();
@@ -169,7 +172,8 @@ export function completeHeld(tx: Tx, jobId: string, result?: unknown): Job {
 
 /**
  * The worker reports its part of a job done; with `claimNext` the answer carries its next claim, in one commit. A
- * job under a workflow completes only by its move into the final phase: before that, WORKFLOW_INCOMPLETE.
+ * job under a workflow completes only by its move into the final phase: before that, WORKFLOW_INCOMPLETE. A review
+ * job completes only with a valid `result.review` of its round (VALIDATION_FAILED).
  */
 export function complete(
   tx: Tx,
@@ -186,6 +190,7 @@ export function complete(
         { jobId: input.jobId, workflow: c.workflow, phase: phase?.context.phase ?? null },
       );
   }
+  checkReviewResult(c, input.result);
   const job = completeHeld(tx, input.jobId, input.result);
   if (!input.claimNext) return { job };
   const worker = tx.find('worker', workerId);

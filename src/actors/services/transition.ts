@@ -4,12 +4,13 @@ import type { PhaseTokenClaims } from '../../contracts/phase-tokens.ts';
 import type { TransitionBlocker } from '../../contracts/workflow.ts';
 import { checkPhaseClaims } from '../../domain/workflow/check-phase-claims.ts';
 import type { WorkflowEvidence } from '../../domain/workflow/evaluate-gate.ts';
-import { planTransition } from '../../domain/workflow/plan-transition.ts';
+import { isReviewPhase, planTransition } from '../../domain/workflow/plan-transition.ts';
 import type { ArtifactRecord } from '../../machines/phase.ts';
 import { canonicalJson } from '../idempotency.ts';
 import type { Tx } from '../tx.ts';
 import { artifactValidators, phaseFacts, workflowOf } from './phases.ts';
 import { completeHeld } from './queue.ts';
+import { reviewSpawnBlockers, roundReviews, spawnReviews, supersedeReviews } from './reviews.ts';
 
 /** An artifact body as the `artifacts` store keeps it under `[ws, jobId, name, epoch]`. */
 export interface StoredArtifact {
@@ -63,7 +64,9 @@ export interface TransitionOutcome {
  * (`checkPhaseClaims`), `currentPhase` must be its phase (else INVALID_STATE_TRANSITION), and `planTransition`
  * decides on the stored and submitted artifacts and the evidence. A refused move changes nothing; an allowed one
  * stores the submitted artifacts with their digests, moves the phase actor (journaled `from → to`, `warn` when
- * permissive mode let blockers through) and, into a final phase, completes the job in the same commit.
+ * permissive mode let blockers through) and, into a final phase, completes the job in the same commit. In a
+ * reviewing phase the gates read the round's review jobs (`roundReviews`); leaving it cancels the open ones;
+ * entering it spawns the trigger's review jobs (`spawnReviews`), or is blocked when they could not be (depth, quota).
  */
 export function transitionPhase(tx: Tx, req: PhaseTransition): TransitionOutcome {
   const facts = phaseFacts(tx, req.jobId);
@@ -82,16 +85,26 @@ export function transitionPhase(tx: Tx, req: PhaseTransition): TransitionOutcome
       },
     );
   const workflow = workflowOf(tx, phase.workflow);
+  const artifacts = { ...req.stored, ...req.artifacts };
+  // In a reviewing phase the review gates read only what the round's review jobs handed in, never an artifact.
+  const reviewing = isReviewPhase(workflow, phase.phase);
+  const round = reviewing ? roundReviews(tx, req.jobId, phase.round) : undefined;
   const plan = planTransition({
     workflow,
     from: phase.phase,
     to: req.targetPhase,
     round: phase.round,
-    artifacts: { ...req.stored, ...req.artifacts },
-    evidence: req.evidence,
+    artifacts,
+    evidence: round ? { ...req.evidence, reviews: round.reviews, lostReviews: round.lost } : req.evidence,
     validators: artifactValidators(tx, phase.workflow),
   });
   if (!plan.allowed) return { allowed: false, blockers: plan.blockers, warned: false };
+  // Review jobs that could never be spawned or run block the move into review (strict), or are warned about.
+  const spawnBlockers = reviewSpawnBlockers(tx, req.jobId, plan.triggers);
+  if (spawnBlockers.length > 0 && plan.mode === 'strict')
+    return { allowed: false, blockers: [...plan.blockers, ...spawnBlockers], warned: false };
+  const blockers = [...plan.blockers, ...spawnBlockers];
+  const warned = blockers.length > 0;
   const records: Record<string, ArtifactRecord> = {};
   for (const [name, body] of Object.entries(req.artifacts)) {
     const digest = artifactDigest(body);
@@ -119,14 +132,16 @@ export function transitionPhase(tx: Tx, req: PhaseTransition): TransitionOutcome
           },
           artifacts: records,
           gates: plan.gates.map((g) => ({ gate: g.gate, outcome: g.outcome, reason: g.reason })),
-          warned: plan.warned,
+          warned,
         },
       },
     ],
-    plan.warned
-      ? { severity: 'warn', reason: plan.blockers.map((b) => `${b.gate}: ${b.reason}`).join('; ') }
-      : {},
+    warned ? { severity: 'warn', reason: blockers.map((b) => `${b.gate}: ${b.reason}`).join('; ') } : {},
   );
+  if (reviewing && plan.to !== plan.from) supersedeReviews(tx, req.jobId, phase.round);
+  if (spawnBlockers.length === 0)
+    for (const trigger of plan.triggers)
+      spawnReviews(tx, req.jobId, plan.round, trigger, artifacts['implementation']);
   if (req.evidence.treeHash !== undefined)
     tx.write({
       db: 'artifacts',
@@ -136,8 +151,8 @@ export function transitionPhase(tx: Tx, req: PhaseTransition): TransitionOutcome
   if (plan.final) completeHeld(tx, req.jobId);
   return {
     allowed: true,
-    blockers: plan.blockers,
-    warned: plan.warned,
+    blockers,
+    warned,
     phase: plan.to,
     epoch: phase.epoch + 1,
     final: plan.final,

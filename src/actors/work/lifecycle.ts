@@ -155,7 +155,9 @@ function settleOne(tx: Tx, jobId: string): void {
   // A workflow job that ends otherwise than through its final phase ends its phase too (its tokens go stale).
   const phase = status === 'COMPLETED' ? undefined : tx.find('phase', jobId);
   if (phase?.value === 'ACTIVE')
-    tx.send([{ kind: 'phase', id: jobId, event: { type: 'CANCEL', at: tx.now, reason: `the job is ${status}` } }]);
+    tx.send([
+      { kind: 'phase', id: jobId, event: { type: 'CANCEL', at: tx.now, reason: `the job is ${status}` } },
+    ]);
 
   for (const depId of c.dependents) {
     const dep = tx.find('job', depId);
@@ -177,7 +179,6 @@ function settleOne(tx: Tx, jobId: string): void {
   if (parentId !== undefined) {
     const parent = tx.find('job', parentId);
     if (parent && !isFinalJob(parent.value)) {
-      const pc = parent.context;
       if (status === 'FAILED' && c.spec.failParentOnFailure) {
         cancelDescendants(tx, parentId, `sibling ${jobId} failed`);
         transitionJob(
@@ -186,8 +187,11 @@ function settleOne(tx: Tx, jobId: string): void {
           { type: 'CHILD_FAILED', at: tx.now, reason: `child ${jobId} failed: ${c.lastError ?? 'failed'}` },
           { revoked: true },
         );
-      } else if (pc.ownPartDone && pc.children.every((id) => isFinalJob(tx.get('job', id).value))) {
-        transitionJob(tx, parentId, { type: 'CHILDREN_SETTLED', at: tx.now });
+      } else {
+        tx.env.childEnded?.(tx, jobId);
+        const settled = tx.get('job', parentId).context;
+        if (settled.ownPartDone && settled.children.every((id) => isFinalJob(tx.get('job', id).value)))
+          transitionJob(tx, parentId, { type: 'CHILDREN_SETTLED', at: tx.now });
       }
     }
   }

@@ -16,6 +16,13 @@ export interface TestRunEvidence {
   treeHash?: string;
 }
 
+/** A review slot of the current round that can hand in no review: its job and its replacement were lost. */
+export interface LostReview {
+  slot: number;
+  jobs: readonly string[];
+  reason: string;
+}
+
 /** The facts gates judge besides the artifacts, gathered by the caller (git, runners, the review store). */
 export interface WorkflowEvidence {
   /** The node's own test run, for gates with `evidence: verified`. */
@@ -30,6 +37,8 @@ export interface WorkflowEvidence {
   commands?: Readonly<Record<string, { exitCode: number | null }>>;
   /** The reviews submitted so far (any round); read instead of the `review` artifact when given. */
   reviews?: readonly unknown[];
+  /** Review slots of the current round whose jobs ended without a review (replaced once already). */
+  lostReviews?: readonly LostReview[];
 }
 
 /** `pass`; `fail` (the evidence says no); `error` (there is no usable evidence: never a pass). */
@@ -221,6 +230,14 @@ function noBlockingIssues(input: GateInput): GateResult {
   const gate = 'no_blocking_issues';
   const reviews = currentReviews(gate, input);
   if (isGateResult(reviews)) return reviews;
+  const lost = input.facts.lostReviews ?? [];
+  if (lost.length > 0)
+    return result(
+      gate,
+      'error',
+      `${lost.length} review(s) of round ${input.round} cannot be handed in: ${lost.map((l) => `slot ${l.slot}: ${l.reason}`).join('; ')}`,
+      { round: input.round, lost: lost.map((l) => ({ slot: l.slot, jobs: [...l.jobs], reason: l.reason })) },
+    );
   const expected = expectedReviews(input);
   if (reviews.length < expected)
     return result(
