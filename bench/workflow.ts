@@ -149,11 +149,15 @@ try {
         phase,
       })),
     };
-    return cannon(spec);
+    const c0 = process.cpuUsage();
+    const c = await cannon(spec);
+    const cpu = process.cpuUsage(c0);
+    return { ...c, serverCpuUs: c.total > 0 ? (cpu.user + cpu.system) / c.total : NaN };
   };
 
   for (const kind of names) await measure(kind, WARMUP_SECONDS);
-  const results: Record<Kind, CannonResult[]> = { submit: [], transition: [], get: [], snapshot: [] };
+  type Measured = CannonResult & { serverCpuUs: number };
+  const results: Record<Kind, Measured[]> = { submit: [], transition: [], get: [], snapshot: [] };
   const loads: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     for (const kind of names) {
@@ -162,7 +166,7 @@ try {
       loads.push(load1());
       progress(
         `workflow ${mode} run ${r + 1}/${RUNS} ${kind}: ${Math.round(c.reqPerSec)} req/s, p50 ${c.p50} ms, ` +
-          `p99 ${c.p99} ms, ${c.non2xx} non-2xx, ${c.errors} errors, ${c.refused} refused (load ${load1()})` +
+          `p99 ${c.p99} ms, ${c.non2xx} non-2xx, ${c.errors} errors, ${c.refused} refused, ${Math.round(c.serverCpuUs)} µs server CPU/req (load ${load1()})` +
           (c.firstBad ? ` first bad: ${c.firstBad}` : ''),
       );
     }
@@ -170,7 +174,7 @@ try {
 
   const summary = (kind: Kind) => {
     const rs = results[kind];
-    const med = (f: (c: CannonResult) => number) => (rs.length > 0 ? median(rs.map(f)) : NaN);
+    const med = (f: (c: Measured) => number) => (rs.length > 0 ? median(rs.map(f)) : NaN);
     return {
       reqPerSec: round(
         med((c) => c.reqPerSec),
@@ -183,6 +187,10 @@ try {
       p99Ms: round(
         med((c) => c.p99),
         2,
+      ),
+      serverCpuUsPerReq: round(
+        med((c) => c.serverCpuUs),
+        1,
       ),
       bad: rs.reduce((a, c) => a + c.non2xx + c.errors + c.timeouts + c.refused, 0),
       spread: { reqPerSec: spread(rs.map((c) => c.reqPerSec)), p99Ms: spread(rs.map((c) => c.p99)) },
@@ -227,6 +235,7 @@ try {
         range: range(figures[k].spread.reqPerSec),
       },
       { metric: `${label[k]}: p50`, value: figures[k].p50Ms, unit: 'ms' },
+      { metric: `${label[k]}: server CPU per request`, value: figures[k].serverCpuUsPerReq, unit: 'µs' },
       {
         metric: `${label[k]}: p99`,
         value: figures[k].p99Ms,
