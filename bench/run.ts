@@ -215,6 +215,8 @@ const BENCHES: { name: string; once?: true; rows: (r: Result) => Row[] }[] = [
   },
   // Issue 22: W1 and W2 beside BullMQ on a redis-server of its own, in alternating rounds (both modes inside).
   { name: 'peers', once: true, rows: figureRows },
+  // Issue 16: transition (no gate) beside POST /api/jobs and the state snapshot beside GET /api/jobs/{id}, 8 connections.
+  { name: 'workflow', rows: figureRows },
   // The tool-policy decision (pure), with the adapter's shell parsing and file-system facts apart.
   {
     name: 'tool-decision',
