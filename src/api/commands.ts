@@ -8,6 +8,7 @@ import { supervisorCommands } from './commands/supervisor.ts';
 import { workerCommands } from './commands/workers.ts';
 import { workflowCommands } from './commands/workflows.ts';
 import { workflowPhaseCommands } from './commands/workflow.ts';
+import { evidenceCommands } from './commands/evidence.ts';
 import { workstreamCommands } from './commands/workstreams.ts';
 
 /**
@@ -24,6 +25,7 @@ export const commands = [
   ...supervisorCommands,
   ...workflowCommands,
   ...workflowPhaseCommands,
+  ...evidenceCommands,
 ] as const satisfies readonly AnyCommandDef[];
 
 /** Command names. */

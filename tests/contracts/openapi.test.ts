@@ -339,6 +339,19 @@ describe('the answers match their documented schemas', () => {
     expect((await run('state.snapshot', {}, build)).phase.phase).toBe('BUILD');
     expect((await run('tokens.refresh', {}, build)).phase).toBe('BUILD');
     expect((await run('jobs.get', { jobId: urgent.id })).phase.phase).toBe('BUILD');
+    const credential = await ov.authenticate(agent.credential.token as string);
+    const sent = await run(
+      'workflow.evidence',
+      {
+        jobId: urgent.id,
+        gate: 'all_tests_pass',
+        treeHash: 'a'.repeat(40),
+        exitCode: 0,
+        report: 'TAP version 13\nok 1 - adds\n1..1\n',
+      },
+      credential,
+    );
+    expect(sent).toMatchObject({ evidence: 'verified', readable: true });
     const routed = new Set(routes.map((r) => r.command));
     expect([...routed].filter((c) => !seen.has(c))).toEqual([]);
   });

@@ -34,7 +34,8 @@ const bodyRoutes = routes.filter((r) => r.method === 'POST' || r.method === 'PAT
 /** Routes only a phase token opens take it, not an API token: tests/workflow/transition.test.ts covers them. */
 const tokenOnly = (r: Route) => {
   const tokens = commandTable.get(r.command)!.tokens;
-  return tokens !== undefined && tokens.apiTokens !== true;
+  // workflow.evidence opens to the lease holder's own credential only: tests/workflow/evidence.test.ts.
+  return (tokens !== undefined && tokens.apiTokens !== true) || r.command === 'workflow.evidence';
 };
 const mutating = routes.filter((r) => r.method !== 'GET' && !tokenOnly(r));
 const scopesOf = (r: Route) => commandTable.get(r.command)!.scopes;

@@ -466,6 +466,22 @@ export const fixtures: Record<string, Fixture> = {
       return { request: { query: { jobId: r.jobId } } };
     },
   },
+  'POST /api/v1/jobs/:id/evidence': {
+    async prepare(c) {
+      const r = await runningWorkflowJob(c);
+      return {
+        request: {
+          id: r.jobId,
+          body: {
+            gate: 'all_tests_pass',
+            treeHash: 'a'.repeat(40),
+            exitCode: 0,
+            report: 'TAP version 13\nok 1 - a\n1..1\n',
+          },
+        },
+      };
+    },
+  },
   'POST /api/v1/tokens/refresh': {
     async prepare(c) {
       const r = await runningWorkflowJob(c);

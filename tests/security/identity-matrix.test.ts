@@ -136,7 +136,10 @@ const fieldsOf = (c: AnyCommandDef): string[] =>
   'shape' in c.input ? Object.keys(c.input.shape as Record<string, unknown>) : [];
 /** The commands of the table that take a worker id, a job id, a session id or a lease, or name an owner. */
 /** Commands only a phase or check token opens: they take no API token (tests/workflow/transition.test.ts). */
-const tokenOnly = (c: AnyCommandDef) => c.tokens !== undefined && c.tokens.apiTokens !== true;
+const tokenOnly = (c: AnyCommandDef) =>
+  (c.tokens !== undefined && c.tokens.apiTokens !== true) ||
+  // The lease holder's own credential only (no supervisor, no runner): tests/workflow/evidence.test.ts.
+  c.name === 'workflow.evidence';
 const MATRIX = commands.filter(
   (c) => !tokenOnly(c) && (c.owner !== undefined || fieldsOf(c).some((f) => IDENTITY_FIELDS.includes(f))),
 );

@@ -104,6 +104,7 @@ async function transition(
           workflowOfPhase(ctx, phase),
           phase.context,
           input.targetPhase,
+          input.artifacts,
         )
       : {};
   const outcome = await ctx.host.execute(
