@@ -8,6 +8,7 @@ import { supervisorCommands } from './commands/supervisor.ts';
 import { workerCommands } from './commands/workers.ts';
 import { workflowCommands } from './commands/workflows.ts';
 import { workflowPhaseCommands } from './commands/workflow.ts';
+import { workflowContractCommand } from './commands/workflow-contract.ts';
 import { workstreamCommands } from './commands/workstreams.ts';
 
 /**
@@ -24,6 +25,7 @@ export const commands = [
   ...supervisorCommands,
   ...workflowCommands,
   ...workflowPhaseCommands,
+  workflowContractCommand,
 ] as const satisfies readonly AnyCommandDef[];
 
 /** Command names. */
