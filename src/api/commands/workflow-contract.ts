@@ -12,7 +12,9 @@ import { jobAndPhase, tokenJob } from './workflow.ts';
 const builtinRequired = new Map(
   Object.entries(builtinArtifactSchemas).map(([name, schema]) => [
     name,
-    z.toJSONSchema(schema, { io: 'input' }).required ?? [],
+    Object.entries(schema.shape as Record<string, z.ZodType>)
+      .filter(([, field]) => !field.safeParse(undefined).success)
+      .map(([field]) => field),
   ]),
 );
 
