@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { OverseerError } from '../../core/errors.ts';
 import { builtinArtifactSchemas, isBuiltinArtifact } from '../../contracts/artifacts.ts';
 import { ContractAnswerSchema, ContractQuerySchema } from '../../contracts/phase-commands.ts';
