@@ -34,6 +34,8 @@ const WORKER_CALLS: ReadonlySet<CommandName> = new Set<CommandName>([
   'queue.fail',
   'workers.heartbeat',
   'workers.deregister',
+  'tokens.refresh',
+  'workflow.contract',
 ]);
 
 /** Whether an error says the worker's credential was revoked: its worker reached COMPLETED or TERMINATED. */
@@ -140,9 +142,8 @@ export class Agent {
   }
 
   /**
-   * Claims a task (the seed's name for a job) like {@link claim}, with `capabilities` a subset of the worker's to
-   * claim only jobs they cover. For a job under a workflow the agent keeps its phase token and check token: the
-   * phase calls ({@link getStateSnapshot}, {@link requestTransition}, {@link refreshToken}) carry the phase token.
+   * Claims a task like {@link claim} (`capabilities`: a subset of the worker's, to claim only jobs they cover); for a
+   * job under a workflow the agent keeps its phase and check tokens, which the phase calls carry.
    *
    * @example
    * const task = await agent.claimTask({ waitMs: 10_000 });
