@@ -9,6 +9,7 @@ import { workerCommands } from './commands/workers.ts';
 import { workflowCommands } from './commands/workflows.ts';
 import { workflowPhaseCommands } from './commands/workflow.ts';
 import { evidenceCommands } from './commands/evidence.ts';
+import { workflowContractCommand } from './commands/workflow-contract.ts';
 import { workstreamCommands } from './commands/workstreams.ts';
 
 /**
@@ -26,6 +27,7 @@ export const commands = [
   ...workflowCommands,
   ...workflowPhaseCommands,
   ...evidenceCommands,
+  workflowContractCommand,
 ] as const satisfies readonly AnyCommandDef[];
 
 /** Command names. */

@@ -1,6 +1,7 @@
 // How an HTTP route builds its command's input from a request: data of each command's definition, so the route
 // lives next to the command (the http layer turns it into a Fastify route and an OpenAPI operation).
 
+import type { z } from 'zod';
 import { OverseerError } from '../core/errors.ts';
 
 /** What a route reads its command's input from. */
@@ -21,6 +22,13 @@ export interface HttpRoute {
   tag: string;
   /** Builds the command's input from the request. */
   input: (req: RouteRequest) => unknown;
+  /**
+   * The route's own request body, when it differs from the command's input (the seed's names): documented in its
+   * place; `input` maps it onto the command's input, whose schema checks it.
+   */
+  body?: z.ZodType;
+  /** An example of that body, for the documentation. */
+  example?: unknown;
 }
 
 /** The body as the input: no body is `{}`; a body that is not a JSON object (an array, a string) is refused. */
@@ -50,3 +58,9 @@ export const idOnly =
 
 /** No input. */
 export const none = (): Record<string, unknown> => ({});
+
+/** The seed's claim (`{ agentId, capabilities?, waitMs? }`) as `queue.claim`'s input: `agentId` is the worker id. */
+export const agentClaim = (req: RouteRequest): Record<string, unknown> => {
+  const { agentId, ...rest } = body(req);
+  return { ...rest, workerId: agentId };
+};

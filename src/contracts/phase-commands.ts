@@ -97,3 +97,21 @@ export const TokenRefreshAnswerSchema = z
   })
   .meta({ id: 'TokenRefreshAnswer' });
 export type TokenRefreshAnswer = z.infer<typeof TokenRefreshAnswerSchema>;
+
+/** `workflow.contract`: the contract of a job's workflow, for an agent's prompt. */
+export const ContractQuerySchema = z.object({ jobId: IdSchema }).strict().meta({ id: 'ContractQuery' });
+
+/** The contract of a job's workflow rendered as Markdown. */
+export const ContractAnswerSchema = z
+  .object({
+    jobId: z.string(),
+    workflow: z.object({ name: z.string(), version: z.number().int() }),
+    phase: z.string().nullable().describe('The phase the job is in (null before its first claim).'),
+    markdown: z
+      .string()
+      .describe(
+        'The phases in order, what each must produce and allows, the gates of each move, how to call Overseer.',
+      ),
+  })
+  .meta({ id: 'WorkflowContract' });
+export type ContractAnswer = z.infer<typeof ContractAnswerSchema>;

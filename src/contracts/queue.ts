@@ -6,8 +6,27 @@ import { PrioritySchema } from './job.ts';
 export const MAX_WAIT_MS = 30_000;
 
 export const ClaimSchema = z
-  .object({ workerId: IdSchema, waitMs: z.number().int().min(0).max(MAX_WAIT_MS).default(0) })
+  .object({
+    workerId: IdSchema,
+    waitMs: z.number().int().min(0).max(MAX_WAIT_MS).default(0),
+    /**
+     * Claim only jobs these capabilities cover: a subset of the worker's registered ones (else
+     * VALIDATION_FAILED); default all of them.
+     */
+    capabilities: z.array(z.string().min(1).max(128)).max(100).optional(),
+  })
   .meta({ id: 'ClaimRequest' });
+
+/** The seed's claim (`POST /api/v1/tasks/claim`): `queue.claim` with the worker id as `agentId`. */
+export const TaskClaimSchema = z
+  .object({
+    /** The worker id: the caller's own worker (else 403 NOT_YOUR_WORKER). */
+    agentId: IdSchema,
+    waitMs: ClaimSchema.shape.waitMs,
+    capabilities: ClaimSchema.shape.capabilities,
+  })
+  .strict()
+  .meta({ id: 'TaskClaimRequest' });
 
 export const CompleteSchema = z
   .object({

@@ -124,7 +124,8 @@ function operation(
   let requestBody: Json | undefined;
   if (shape.takesBody || shape.bodyField) {
     let schema: Json;
-    if (shape.bodyField) schema = props[shape.bodyField]!;
+    if (route.body) schema = components.add(route.body, 'input');
+    else if (shape.bodyField) schema = props[shape.bodyField]!;
     else if (shape.pathField) {
       const { [shape.pathField]: _id, ...rest } = props;
       const { required: _required, ...object } = input;
@@ -134,7 +135,7 @@ function operation(
     const bodyProps = components.deref(schema)['properties'] as Json | undefined;
     if (bodyProps && Object.keys(bodyProps).length > 0) {
       const bodyRequired = ((components.deref(schema)['required'] ?? []) as string[]).length > 0;
-      const example = command.example;
+      const example = route.body ? route.example : command.example;
       requestBody = {
         required: bodyRequired,
         content: { 'application/json': { schema, ...(example !== undefined ? { example } : {}) } },

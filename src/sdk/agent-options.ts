@@ -23,6 +23,8 @@ export interface AgentSettings {
   retry?: Partial<RetryPolicy>;
   /** Called before each retry (to log it). */
   onRetry?: (info: RetryInfo) => void;
+  /** The clock phase-token refreshes are timed by (default `Date.now`). */
+  clock?: { now(): number };
 }
 
 /** Options of `connectAgent`: the REST API (`http`) or NATS (`nats`). */

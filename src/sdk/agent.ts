@@ -5,13 +5,21 @@ import { MAX_WAIT_MS } from '../contracts/queue.ts';
 import type { Worker, WorkerRegisterInput } from '../contracts/worker.ts';
 import type { HeartbeatAnswer, WorkerCredential, WorkerRegistration } from '../contracts/answers.ts';
 import type { AgentSettings, CallOptions } from './agent-options.ts';
-import { toClaim, type Claim } from './claim.ts';
+import { toClaim, type Claim, type TaskClaim } from './claim.ts';
+import { noTask, PhaseKeeper, type TaskTokens, type TransitionRequest } from './phase-keeper.ts';
+import type {
+  ContractAnswer,
+  StateSnapshot,
+  TokenRefreshAnswer,
+  TransitionAnswer,
+} from '../contracts/phase-commands.ts';
 import { eventStream, type EventStream, type EventStreamOptions } from './events.ts';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
 import type { Transport } from './transport.ts';
 import type { CommandInput, CommandName, CommandOutput } from '../api/commands.ts';
 
 export type { HeartbeatAnswer, WorkerCredential, WorkerRegistration };
+export type { ContractAnswer, StateSnapshot, TokenRefreshAnswer, TransitionAnswer, TransitionRequest };
 
 /** How much earlier than its deadline an empty claim answer must come to be followed by another claim. */
 const EARLY_ANSWER_MS = 100;
@@ -26,6 +34,8 @@ const WORKER_CALLS: ReadonlySet<CommandName> = new Set<CommandName>([
   'queue.fail',
   'workers.heartbeat',
   'workers.deregister',
+  'tokens.refresh',
+  'workflow.contract',
 ]);
 
 /** Whether an error says the worker's credential was revoked: its worker reached COMPLETED or TERMINATED. */
@@ -47,6 +57,7 @@ export class Agent {
   private readonly streams = new Set<EventStream>();
   private readonly policy: RetryPolicy;
   private readonly timeoutMs: number;
+  private readonly keeper: PhaseKeeper;
 
   constructor(
     private readonly transport: Transport,
@@ -56,6 +67,7 @@ export class Agent {
     this.policy = { ...DEFAULT_RETRY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.boundTo = options.workerId;
+    this.keeper = new PhaseKeeper(options.clock ?? Date);
   }
 
   /** `http` or `nats`. */
@@ -101,15 +113,24 @@ export class Agent {
    * credential revoked): `heartbeat()` says which. An empty answer that comes back early (the server's wait was
    * shorter) is followed by a new claim, under a new idempotency key, for the rest of the wait.
    */
-  async claim(input: { waitMs?: number } = {}, options: CallOptions = {}): Promise<Claim | null> {
+  async claim(
+    input: { waitMs?: number; capabilities?: string[] } = {},
+    options: CallOptions = {},
+  ): Promise<Claim | null> {
     const workerId = this.ownWorkerId();
     const deadline = Date.now() + Math.min(Math.max(0, input.waitMs ?? 0), MAX_WAIT_MS);
     for (let first = true; ; first = false) {
       const waitMs = Math.max(0, deadline - Date.now());
       let claim: Claim | null;
       try {
-        const answer = await this.mutate('queue.claim', { workerId, waitMs }, first ? options : {}, waitMs);
-        claim = toClaim(answer);
+        const only = input.capabilities === undefined ? {} : { capabilities: input.capabilities };
+        const answer = await this.mutate(
+          'queue.claim',
+          { workerId, waitMs, ...only },
+          first ? options : {},
+          waitMs,
+        );
+        claim = this.keeper.keep(toClaim(answer));
       } catch (err) {
         if (isRevoked(err)) return null;
         if (err instanceof OverseerError && err.code === 'INVALID_STATE_TRANSITION')
@@ -118,6 +139,93 @@ export class Agent {
       }
       if (claim || deadline - Date.now() < EARLY_ANSWER_MS) return claim;
     }
+  }
+
+  /**
+   * Claims a task like {@link claim} (`capabilities`: a subset of the worker's, to claim only jobs they cover); for a
+   * job under a workflow the agent keeps its phase and check tokens, which the phase calls carry.
+   *
+   * @example
+   * const task = await agent.claimTask({ waitMs: 10_000 });
+   * if (task?.phase === 'PLAN') await agent.requestTransition({ targetPhase: 'TDD', artifacts: { plan, scope } });
+   */
+  async claimTask(
+    input: { waitMs?: number; capabilities?: string[] } = {},
+    options: CallOptions = {},
+  ): Promise<TaskClaim | null> {
+    const claim = await this.claim(input, options);
+    return claim && { ...claim, phase: this.keeper.phase };
+  }
+
+  /**
+   * The workflow task the agent holds, as it last heard: its job, phase, phase token and check token (for a hook:
+   * it survives phase changes and lapses with the lease). Renewed by transitions and refreshes.
+   */
+  get task(): TaskTokens {
+    const { jobId, phase, phaseToken, checkToken } = this.keeper;
+    return { jobId, phase, phaseToken, checkToken };
+  }
+
+  /**
+   * The task as the server sees it (`state.snapshot`, with the phase token): its phase, what the phase allows and
+   * the moves out of it, dependencies, completed tasks of its workstream, blockers of the last move, artifacts.
+   */
+  async getStateSnapshot(): Promise<StateSnapshot> {
+    const refresh = () => this.refreshToken();
+    const snapshot = await this.keeper.withPhaseToken(
+      (token) => this.query('state.snapshot', {}, token),
+      refresh,
+    );
+    this.keeper.phase = snapshot.phase.phase;
+    return snapshot;
+  }
+
+  /**
+   * Asks to move the task to `targetPhase` with the move's artifacts; `currentPhase` is the phase the agent knows.
+   * Allowed: the agent keeps the new phase and its token (none after the final phase: the job is complete).
+   * Refused: `{ allowed: false, blockers }` says what to fix; nothing changed. A `currentPhase` the server does not
+   * share answers 409 INVALID_STATE_TRANSITION (read the snapshot), a stale token 401 PHASE_TOKEN_STALE.
+   *
+   * @example
+   * const answer = await agent.requestTransition({ targetPhase: 'TDD', artifacts: { plan, scope } });
+   * if (!answer.allowed) for (const b of answer.blockers) console.log(b.gate, b.reason);
+   */
+  async requestTransition(request: TransitionRequest, options: CallOptions = {}): Promise<TransitionAnswer> {
+    const currentPhase = this.keeper.phase;
+    if (currentPhase === undefined) throw noTask();
+    const input = { currentPhase, targetPhase: request.targetPhase, artifacts: request.artifacts ?? {} };
+    const idempotencyKey = options.idempotencyKey ?? randomUUID();
+    const answer = await this.keeper.withPhaseToken(
+      (token) => this.mutate('workflow.transition', input, { idempotencyKey }, 0, token),
+      () => this.refreshToken(),
+    );
+    if (answer.allowed && answer.phase !== undefined) {
+      if (answer.phaseToken) this.keeper.adoptPhaseToken(answer.phaseToken, answer.phase);
+      else this.keeper.finish(answer.phase);
+    }
+    return answer;
+  }
+
+  /**
+   * A new phase token (and check token) for the task's current phase while its lease lives, with the phase token
+   * (expired or not) or, without one, the worker's credential. The agent calls it on its own before a phase call
+   * when less than 10 % of the token's life is left, and once after a 401 TOKEN_EXPIRED.
+   */
+  async refreshToken(options: CallOptions = {}): Promise<TokenRefreshAnswer> {
+    const jobId = this.keeper.jobId;
+    if (jobId === undefined) throw noTask();
+    const held = this.keeper.phaseToken?.token;
+    const answer = await this.mutate('tokens.refresh', held ? {} : { jobId }, options, 0, held);
+    this.keeper.adoptPhaseToken(answer.phaseToken, answer.phase);
+    if (answer.checkToken) this.keeper.checkToken = answer.checkToken;
+    return answer;
+  }
+
+  /** The contract of the task's workflow as Markdown, for the agent's prompt (`workflow.contract`). */
+  getContract(jobId?: string): Promise<ContractAnswer> {
+    const id = jobId ?? this.keeper.jobId;
+    if (id === undefined) return Promise.reject(noTask());
+    return this.query('workflow.contract', { jobId: id });
   }
 
   /**
@@ -136,6 +244,7 @@ export class Agent {
       throw err;
     }
     if (answer.credential) this.adopt(answer.credential);
+    if (answer.checkToken && this.keeper.jobId !== undefined) this.keeper.checkToken = answer.checkToken;
     return answer;
   }
 
@@ -150,7 +259,10 @@ export class Agent {
     options: CallOptions = {},
   ): Promise<{ job: Job; next?: Claim | null }> {
     const answer = await this.mutate('queue.complete', { jobId, leaseToken, ...input }, options);
-    return answer.next === undefined ? { job: answer.job } : { job: answer.job, next: toClaim(answer.next) };
+    if (this.keeper.jobId === jobId) this.keeper.clear();
+    return answer.next === undefined
+      ? { job: answer.job }
+      : { job: answer.job, next: this.keeper.keep(toClaim(answer.next)) };
   }
 
   /** Reports the job failed, with the lease's secret: retried after a backoff while its retries last, unless `retryable: false`. */
@@ -161,6 +273,7 @@ export class Agent {
     options: CallOptions = {},
   ): Promise<{ job: Job }> {
     const answer = await this.mutate('queue.fail', { jobId, leaseToken, ...input }, options);
+    if (this.keeper.jobId === jobId) this.keeper.clear();
     return { job: answer.job };
   }
 
@@ -238,24 +351,30 @@ export class Agent {
     input: CommandInput<N>,
     options: CallOptions,
     waitMs = 0,
+    token?: string,
   ): Promise<CommandOutput<N>> {
     const idempotencyKey = options.idempotencyKey ?? randomUUID();
-    return this.send(command, input, idempotencyKey, waitMs) as Promise<CommandOutput<N>>;
+    return this.send(command, input, idempotencyKey, waitMs, token) as Promise<CommandOutput<N>>;
   }
 
-  private query<N extends CommandName>(command: N, input: CommandInput<N>): Promise<CommandOutput<N>> {
-    return this.send(command, input, undefined, 0) as Promise<CommandOutput<N>>;
+  private query<N extends CommandName>(
+    command: N,
+    input: CommandInput<N>,
+    token?: string,
+  ): Promise<CommandOutput<N>> {
+    return this.send(command, input, undefined, 0, token) as Promise<CommandOutput<N>>;
   }
 
   /**
    * Sends a command with retries, each try with the newest token (a renewal taken up meanwhile counts). Its answer
-   * is what the command's output schema describes (mutate, query).
+   * is what the command's output schema describes (mutate, query). `token`: the phase token of a phase call.
    */
   private send(
     command: CommandName,
     input: unknown,
     idempotencyKey: string | undefined,
     waitMs: number,
+    token?: string,
   ): Promise<unknown> {
     if (this.closed) return Promise.reject(closedError(command));
     return withRetry(
@@ -264,7 +383,7 @@ export class Agent {
         this.closed
           ? Promise.reject(closedError(command))
           : this.transport.call(command, input as Record<string, unknown>, {
-              token: this.tokenFor(command),
+              token: token ?? this.tokenFor(command),
               idempotencyKey,
               timeoutMs: this.timeoutMs + waitMs,
             }),

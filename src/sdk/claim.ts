@@ -1,5 +1,5 @@
 import type { Job } from '../contracts/job.ts';
-import type { ClaimAnswer } from '../contracts/answers.ts';
+import type { ClaimAnswer, IssuedToken } from '../contracts/answers.ts';
 
 /**
  * A claimed job with its lease. `leaseToken` is the lease's secret: pass it to heartbeat, complete and fail, and
@@ -13,6 +13,15 @@ export interface Claim {
   leaseExpiresAt: number;
   /** How many times the job was retried before this claim. */
   retryCount: number;
+  /** For a job under a workflow: the token of its current phase (the agent keeps it; see `claimTask`). */
+  phaseToken?: IssuedToken;
+  /** For a job under a workflow: the check token a hook holds; it lapses with the lease. */
+  checkToken?: IssuedToken;
+}
+
+/** A claim by `claimTask`: for a job under a workflow, the phase it is in (else undefined). */
+export interface TaskClaim extends Claim {
+  phase: string | undefined;
 }
 
 /** The claim of a claim answer, or null when it carries no job. */
@@ -24,5 +33,7 @@ export function toClaim(answer: ClaimAnswer): Claim | null {
     fence: answer.lease.fence,
     leaseExpiresAt: answer.lease.expiresAt,
     retryCount: answer.workOrder?.retryCount ?? 0,
+    ...(answer.phaseToken ? { phaseToken: answer.phaseToken } : {}),
+    ...(answer.checkToken ? { checkToken: answer.checkToken } : {}),
   };
 }

@@ -11,6 +11,10 @@ export const HTTP_ROUTES: Readonly<Record<string, { method: 'GET' | 'POST' | 'DE
   'queue.fail': { method: 'POST', path: '/api/v1/queue/fail' },
   'jobs.submit': { method: 'POST', path: '/api/v1/tasks' },
   'events.list': { method: 'GET', path: '/api/v1/events' },
+  'state.snapshot': { method: 'GET', path: '/api/v1/state/snapshot' },
+  'workflow.transition': { method: 'POST', path: '/api/v1/tasks/transition' },
+  'tokens.refresh': { method: 'POST', path: '/api/v1/tokens/refresh' },
+  'workflow.contract': { method: 'GET', path: '/api/v1/jobs/:jobId/contract' },
 };
 
 /** The code of an error answer without an envelope, from its HTTP status. */

@@ -14,9 +14,20 @@
  */
 export { Agent } from './agent.ts';
 export { connectAgent } from './connect-agent.ts';
-export type { HeartbeatAnswer, WorkerCredential, WorkerRegistration } from './agent.ts';
+export type {
+  ContractAnswer,
+  HeartbeatAnswer,
+  StateSnapshot,
+  TokenRefreshAnswer,
+  TransitionAnswer,
+  TransitionRequest,
+  WorkerCredential,
+  WorkerRegistration,
+} from './agent.ts';
+export type { IssuedToken } from '../contracts/answers.ts';
 export type { AgentOptions, AgentSettings, CallOptions } from './agent-options.ts';
-export type { Claim } from './claim.ts';
+export type { Claim, TaskClaim } from './claim.ts';
+export type { TaskTokens } from './phase-keeper.ts';
 export type { EventStream, EventStreamOptions } from './events.ts';
 export type { RetryInfo, RetryPolicy } from './retry.ts';
 export { OverseerError, isOverseerError } from '../core/errors.ts';

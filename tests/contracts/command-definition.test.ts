@@ -253,6 +253,7 @@ describe('golden: the NATS endpoints of the runtime', () => {
         'workers.restart',
         'workers.resume',
         'workers.terminate',
+        'workflow.contract',
         'workflow.evidence',
         'workflow.transition',
         'workflows.get',

@@ -338,6 +338,9 @@ describe('the answers match their documented schemas', () => {
     const build = await ov.authenticate(moved.phaseToken.token as string);
     expect((await run('state.snapshot', {}, build)).phase.phase).toBe('BUILD');
     expect((await run('tokens.refresh', {}, build)).phase).toBe('BUILD');
+    expect((await run('workflow.contract', { jobId: urgent.id }, build)).markdown).toContain(
+      '### 2. BUILD (current)',
+    );
     expect((await run('jobs.get', { jobId: urgent.id })).phase.phase).toBe('BUILD');
     const credential = await ov.authenticate(agent.credential.token as string);
     const sent = await run(

@@ -421,6 +421,13 @@ export const fixtures: Record<string, Fixture> = {
       return { request: { body: { workerId: w.id } } };
     },
   },
+  'POST /api/v1/tasks/claim': {
+    async prepare(c) {
+      const w = await worker(c);
+      await job(c);
+      return { request: { body: { agentId: w.id } } };
+    },
+  },
   'POST /api/v1/queue/complete': {
     async prepare(c) {
       const r = await running(c);
@@ -480,6 +487,12 @@ export const fixtures: Record<string, Fixture> = {
           },
         },
       };
+    },
+  },
+  'GET /api/v1/jobs/:id/contract': {
+    async prepare(c) {
+      const r = await runningWorkflowJob(c);
+      return { request: { id: r.jobId } };
     },
   },
   'POST /api/v1/tokens/refresh': {

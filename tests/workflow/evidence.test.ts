@@ -48,8 +48,11 @@ async function inTdd() {
       body: { title: 'x', workflow: 'default' },
     })
   ).json;
-  const register = async (name: string) =>
-    (await call(s.app, { method: 'POST', url: '/api/v1/workers', token: runner, body: { name } })).json;
+  const register = async (name: string): Promise<{ id: string; credential: { token: string } }> =>
+    (await call(s.app, { method: 'POST', url: '/api/v1/workers', token: runner, body: { name } })).json as {
+      id: string;
+      credential: { token: string };
+    };
   const agent = await register('agent');
   const other = await register('other');
   const claim = (
@@ -62,7 +65,8 @@ async function inTdd() {
   ).json;
   let token: string = claim.phaseToken.token;
   let phase = 'PLAN';
-  const move = async (to: string, artifacts: Record<string, unknown>) => {
+  type Move = { allowed: boolean; blockers: { gate: string; reason: string }[] };
+  const move = async (to: string, artifacts: Record<string, unknown>): Promise<Move> => {
     const r = await call(s.app, {
       method: 'POST',
       url: '/api/v1/tasks/transition',
@@ -73,7 +77,7 @@ async function inTdd() {
       token = r.json.phaseToken.token;
       phase = r.json.phase;
     }
-    return r.json;
+    return r.json as Move;
   };
   expect(
     (

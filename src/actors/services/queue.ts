@@ -20,8 +20,31 @@ import { leaseDigest, mintLeaseSecret } from '../work/lease-secret.ts';
 import { startPhase } from './phases.ts';
 import { checkReviewResult } from './reviews.ts';
 
-/** Claims the first queued job the worker can run and whose resources can be allocated, or answers `{ job: null }`. */
-export function claim(tx: Tx, workerId: string): ClaimAnswer {
+/**
+ * The capabilities a claim matches jobs with: the worker's, or the subset the claim names (VALIDATION_FAILED when
+ * it names one the worker did not register).
+ */
+export function claimCapabilities(
+  registered: readonly string[],
+  only: readonly string[] | undefined,
+  workerId: string,
+): readonly string[] {
+  if (only === undefined) return registered;
+  const unknown = only.filter((cap) => !registered.includes(cap));
+  if (unknown.length > 0)
+    throw new OverseerError(
+      'VALIDATION_FAILED',
+      `Invalid capabilities: worker ${workerId} did not register ${unknown.join(', ')}.`,
+      { issues: [{ path: 'capabilities', message: `not registered by the worker: ${unknown.join(', ')}` }] },
+    );
+  return only;
+}
+
+/**
+ * Claims the first queued job the worker can run (with `only`: those capabilities) and whose resources can be
+ * allocated, or answers `{ job: null }`.
+ */
+export function claim(tx: Tx, workerId: string, only?: readonly string[]): ClaimAnswer {
   const worker = tx.get('worker', workerId);
   const probe = { type: 'CLAIMED' as const, at: tx.now, jobId: '', leaseFence: '', leaseDigest: '' };
   if (!worker.can(probe)) {
@@ -36,7 +59,7 @@ export function claim(tx: Tx, workerId: string): ClaimAnswer {
       },
     );
   }
-  const capabilities = worker.context.capabilities;
+  const capabilities = claimCapabilities(worker.context.capabilities, only, workerId);
   // A claim is a sign of life: a worker parked in a long-poll must not go OFFLINE meanwhile. The deadline is
   // rounded up to the second, so a worker claiming many times a second moves its timer (two writes) once.
   const beat = tx.env.settings.heartbeatTimeoutMs;

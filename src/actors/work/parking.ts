@@ -128,7 +128,7 @@ function park<W extends { wake: () => void }>(
  */
 export async function claimWithWait(
   call: ParkingCall,
-  input: { workerId: string; waitMs: number },
+  input: { workerId: string; waitMs: number; capabilities?: readonly string[] | undefined },
   claim: (tx: Tx) => ClaimAnswer,
 ): Promise<ClaimAnswer> {
   const { host } = call;
@@ -152,7 +152,7 @@ export async function claimWithWait(
         const remaining = deadline - tx.now;
         if (result.job === null && remaining > 0 && !host.env.work.closing) {
           // Parked inside the unit of work, so no enqueue can slip between the empty answer and the parking.
-          const { capabilities } = tx.get('worker', input.workerId).context;
+          const capabilities = input.capabilities ?? tx.get('worker', input.workerId).context.capabilities;
           parked = park(
             call,
             work.claimWaiters,

@@ -5,14 +5,20 @@ import {
   QueueStatsSchema,
 } from '../../contracts/answers.ts';
 import { JobSchema } from '../../contracts/job.ts';
-import { ClaimSchema, CompleteSchema, EnqueueSchema, FailSchema } from '../../contracts/queue.ts';
+import {
+  ClaimSchema,
+  CompleteSchema,
+  EnqueueSchema,
+  FailSchema,
+  TaskClaimSchema,
+} from '../../contracts/queue.ts';
 import { HeartbeatSchema } from '../../contracts/worker.ts';
 import { releaseJob } from '../../actors/services/jobs.ts';
 import { claim, complete, fail } from '../../actors/services/queue.ts';
 import { heartbeat } from '../../actors/services/workers.ts';
 import { defineCommand, mutation, query, type CommandErrorCode } from '../command.ts';
 import { claimWithWait } from '../../actors/work/parking.ts';
-import { body, none, type HttpRoute } from '../route-input.ts';
+import { agentClaim, body, none, type HttpRoute } from '../route-input.ts';
 import { checkOwner } from '../ownership.ts';
 import { completionSecrets, revealLease } from '../lease-secrets.ts';
 import { heartbeatSecrets } from '../worker-credentials.ts';
@@ -78,14 +84,24 @@ export const queueCommands = [
     mutates: true,
     errors: OWNED,
     example: { workerId: EXAMPLE_WORKER_ID, waitMs: 5000 },
-    http: [{ method: 'POST', path: '/api/v1/queue/claim', tag: 'queue', input: body }],
+    http: [
+      { method: 'POST', path: '/api/v1/queue/claim', tag: 'queue', input: body },
+      {
+        method: 'POST',
+        path: '/api/v1/tasks/claim',
+        tag: 'tasks',
+        input: agentClaim,
+        body: TaskClaimSchema,
+        example: { agentId: EXAMPLE_WORKER_ID, capabilities: ['typescript'], waitMs: 5000 },
+      },
+    ],
     owner: { worker: 'workerId' },
     run: async (ctx, input) =>
       revealLease(
         ctx,
         await claimWithWait(ctx, input, (tx) => {
           checkOwner(tx, ctx.principal, { worker: 'workerId' }, input);
-          return claim(tx, input.workerId);
+          return claim(tx, input.workerId, input.capabilities);
         }),
       ),
   }),

@@ -24,7 +24,7 @@ import { body, query as fromQuery } from '../route-input.ts';
 import { EXAMPLE_JOB_ID } from './refs.ts';
 
 /** The job a token acts on: its own; a `jobId` given must be that one (else PHASE_TOKEN_INVALID). */
-function tokenJob(claims: { job: string }, jobId: string | undefined): string {
+export function tokenJob(claims: { job: string }, jobId: string | undefined): string {
   if (jobId !== undefined && jobId !== claims.job)
     throw new OverseerError('PHASE_TOKEN_INVALID', 'This token was issued for another job.', {
       reason: 'OTHER_JOB',
@@ -33,7 +33,7 @@ function tokenJob(claims: { job: string }, jobId: string | undefined): string {
 }
 
 /** The job and its phase actor, read after any pending change of them is durable (NOT_FOUND: no such job). */
-async function jobAndPhase(
+export async function jobAndPhase(
   ctx: CommandContext,
   jobId: string,
 ): Promise<{ job: SnapshotView<'job'>; phase: SnapshotView<'phase'> | undefined }> {
