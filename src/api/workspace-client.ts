@@ -111,6 +111,10 @@ export interface WorkspaceClient {
     snapshot(jobId?: string): Promise<Out<'state.snapshot'>>;
     /** A new phase token (and check token) for the current phase while the lease lives. */
     refreshTokens(jobId?: string): Promise<Out<'tokens.refresh'>>;
+    /** The job's workflow rendered for its agent's prompt. */
+    contract(jobId: string): Promise<Out<'workflow.contract'>>;
+    /** Test evidence from an executor elsewhere (the lease holder's worker credential only). */
+    evidence(input: In<'workflow.evidence'>, options?: CommandOptions): Promise<Out<'workflow.evidence'>>;
   };
 }
 
@@ -194,6 +198,8 @@ export function createWorkspaceClient(
       transition: (input, options) => call('workflow.transition', input, options),
       snapshot: (jobId) => call('state.snapshot', jobId === undefined ? {} : { jobId }),
       refreshTokens: (jobId) => call('tokens.refresh', jobId === undefined ? {} : { jobId }),
+      contract: (jobId) => call('workflow.contract', { jobId }),
+      evidence: (input, options) => call('workflow.evidence', input, options),
     },
   };
 }

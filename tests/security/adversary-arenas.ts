@@ -95,9 +95,12 @@ export async function libraryArena(): Promise<Arena> {
   };
 }
 
-/** The route a command is sent on: its `/api/v1` one where it has several. */
+/**
+ * The route a command is sent on: its `/api/v1` one where it has several, taking the command's own field names (not
+ * a seed alias such as `POST /api/v1/tasks/claim` `{ agentId }`, whose route declares its own `body`).
+ */
 function routeOf(command: string): Route | undefined {
-  const all = routes.filter((r) => r.command === command);
+  const all = routes.filter((r) => r.command === command && r.body === undefined);
   return all.find((r) => r.path.startsWith('/api/v1/')) ?? all[0];
 }
 

@@ -138,6 +138,13 @@ export const fixtures: Record<string, CommandFixture> = {
     },
     library: (c, i) => c.workflow.refreshTokens(str(i['jobId'])),
   },
+  'workflow.contract': {
+    async prepare(m) {
+      const r = await running(m, 'default');
+      return prepared(r, { jobId: r.jobId });
+    },
+    library: (c, i) => c.workflow.contract(str(i['jobId'])),
+  },
   'jobs.get': onRunningJob(
     () => ({}),
     (c, i) => c.jobs.get(str(i['jobId'])),

@@ -72,6 +72,8 @@ const RULES: Record<string, Rule> = {
   'sessions.close': { opens: WORK, on: 'session' },
   // With an API token or credential (besides the phase token): the lease holder's, or a supervisor's.
   'tokens.refresh': { opens: WORK, on: 'job' },
+  // The job's workflow rendered for its agent: the lease holder, and whoever reads jobs.
+  'workflow.contract': { opens: ['agent', 'operator', 'viewer'], on: 'job', read: true },
 };
 
 /** Who calls. */

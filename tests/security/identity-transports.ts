@@ -84,7 +84,12 @@ export async function httpTransport(): Promise<Transport> {
           command,
           label: `${route.method} ${route.path}`,
           async call(input, token) {
-            const res = await httpCall(server.app, { ...requestOf(route, input), token });
+            // The seed's claim route names the worker `agentId`.
+            const sent =
+              route.path === '/api/v1/tasks/claim'
+                ? (({ workerId, ...rest }) => ({ ...rest, agentId: workerId }))(input)
+                : input;
+            const res = await httpCall(server.app, { ...requestOf(route, sent), token });
             const expected = route.status ?? 200;
             if (res.status === expected) return { ok: true, answer: res.json };
             return { ok: false, status: res.status, code: String(res.json?.error?.code ?? res.text) };
