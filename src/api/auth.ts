@@ -11,6 +11,7 @@ import {
   DEFAULT_AUDIENCE,
   DEFAULT_ISSUER,
   TOKEN_ALGORITHM,
+  withSecretKey,
   type TokenSettings,
 } from './token-settings.ts';
 import { ROLES, ScopeSchema, scopesOpen, type Principal, type Scope } from '../contracts/scopes.ts';
@@ -118,7 +119,7 @@ export class Authenticator implements CredentialMinter {
   readonly phaseTokens: PhaseTokens;
 
   constructor(settings: TokenSettings, now: () => number = Date.now, revoked: RevocationCheck = () => false) {
-    this.settings = { issuer: DEFAULT_ISSUER, audience: DEFAULT_AUDIENCE, ...settings };
+    this.settings = withSecretKey({ issuer: DEFAULT_ISSUER, audience: DEFAULT_AUDIENCE, ...settings });
     this.now = now;
     this.revoked = revoked;
     this.phaseTokens = new PhaseTokens(this.settings, now);
@@ -164,7 +165,10 @@ export class Authenticator implements CredentialMinter {
     return this.revoked(workspaceId, workerId);
   }
 
+  private verified = 0;
+
   private async verify(token: string, now: number): Promise<Principal> {
+    this.verified++;
     if (isPhaseOrCheckToken(headerTyp(token))) return this.verifyPhaseOrCheck(token, now);
     let payload: unknown;
     let typ: string | undefined;
@@ -229,6 +233,11 @@ export class Authenticator implements CredentialMinter {
   /** Number of cached tokens. */
   get cached(): number {
     return this.cache.size;
+  }
+
+  /** How many tokens were verified in full (signature and claims) rather than answered from the cache. */
+  get verifications(): number {
+    return this.verified;
   }
 }
 

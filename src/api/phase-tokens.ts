@@ -16,6 +16,7 @@ import {
   DEFAULT_AUDIENCE,
   DEFAULT_ISSUER,
   TOKEN_ALGORITHM,
+  withSecretKey,
   type TokenSettings,
 } from './token-settings.ts';
 
@@ -76,7 +77,7 @@ export class PhaseTokens {
   private readonly now: () => number;
 
   constructor(settings: TokenSettings, now: () => number = Date.now) {
-    this.settings = { issuer: DEFAULT_ISSUER, audience: DEFAULT_AUDIENCE, ...settings };
+    this.settings = withSecretKey({ issuer: DEFAULT_ISSUER, audience: DEFAULT_AUDIENCE, ...settings });
     this.now = now;
   }
 
