@@ -63,8 +63,8 @@ export class WorkflowRegistry {
 
   /** The version named, or the newest one; undefined when the workspace has none. */
   find(ws: string, name: string, version?: number): RegisteredWorkflow | undefined {
-    const versions = this.versionsOf(ws, name);
-    const v = version ?? versions.at(-1);
+    // A named version (every transition's lookup) needs no list of versions.
+    const v = version ?? this.versionsOf(ws, name).at(-1);
     if (v === undefined) return undefined;
     const entry = this.entry(ws, name, v);
     return entry && view(ws, name, v, entry);
