@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { Arena } from './adversary-arenas.ts';
 import { Agent, MAX_RETRIES, OwnCallRefused, Race, type Finish, type Step } from './adversary-agent.ts';
-import { ATTACK_KINDS, attackArb } from './adversary-attacks.ts';
+import { ATTACK_KINDS, attackArb, type Attack } from './adversary-attacks.ts';
 import { checkJournal, readJournal, type JournalReport } from './adversary-journal.ts';
 
 /** Each agent's steps (taken in turn, round and round, until every job is final). */
@@ -23,10 +23,25 @@ export const scheduleArb = (agents: number, steps: number, maxAttacks: number): 
     heartbeat: fc.boolean(),
     finish: fc.constantFrom<Finish>('complete', 'complete', 'fail-retry', 'fail-final'),
   });
-  return fc.array(fc.array(step, { minLength: steps, maxLength: steps }), {
-    minLength: agents,
-    maxLength: agents,
+  const random = fc.record({
+    kind: fc.constant('random' as const),
+    bytes: fc.uint8Array({ minLength: 16, maxLength: 16 }),
   });
+  // Every kind once, with a random (never the live) secret, while each agent holds its second job: so every race
+  // tries every attack whatever the draw (a short race could miss a kind otherwise); the rest stays random.
+  const everyKind = fc
+    .tuple(fc.nat(), random)
+    .map(([pick, guess]) => ATTACK_KINDS.map((kind): Attack => ({ kind, via: 'credential', pick, guess })));
+  return fc
+    .array(fc.tuple(fc.array(step, { minLength: steps, maxLength: steps }), everyKind), {
+      minLength: agents,
+      maxLength: agents,
+    })
+    .map((perAgent) =>
+      perAgent.map(([stepsOfAgent, all]) =>
+        stepsOfAgent.map((st, i) => (i === 1 ? { ...st, holding: [...all, ...st.holding] } : st)),
+      ),
+    );
 };
 
 export interface RaceReport {
