@@ -19,7 +19,18 @@ import { createToken } from '../src/api/auth.ts';
 import { localCaller } from '../src/api/command-caller.ts';
 import { buildHttpServer } from '../src/http/server.ts';
 import { createOverseer } from '../src/index.ts';
-import { benchArgs, load1, median, progress, report, round, size, spread, tempDir } from './lib.ts';
+import {
+  benchArgs,
+  load1,
+  median,
+  medianOfRounds,
+  progress,
+  report,
+  round,
+  size,
+  spread,
+  tempDir,
+} from './lib.ts';
 
 const { mode } = benchArgs();
 const CONNECTIONS = size('HTTP_CONNECTIONS', 50, 50);
@@ -170,24 +181,8 @@ try {
 
   const summary = (name: Name) => {
     const rs = results[name];
-    const med = (f: (c: Cannon) => number) => (rs.length > 0 ? median(rs.map(f)) : NaN);
     return {
-      reqPerSec: round(
-        med((c) => c.reqPerSec),
-        0,
-      ),
-      p50Ms: round(
-        med((c) => c.p50),
-        2,
-      ),
-      p99Ms: round(
-        med((c) => c.p99),
-        2,
-      ),
-      serverCpuUsPerReq: round(
-        med((c) => c.serverCpuUs),
-        1,
-      ),
+      ...medianOfRounds(rs),
       non2xx: rs.reduce((a, c) => a + c.non2xx, 0),
       errors: rs.reduce((a, c) => a + c.errors + c.timeouts, 0),
       spread: {

@@ -314,3 +314,39 @@ export function dirBytes(path: string): number {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What each round of an HTTP load measurement reports (autocannon's figures and the server's CPU). */
+export interface LoadRound {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  serverCpuUs: number;
+}
+
+/** The medians of a measurement's rounds: req/s, p50, p99 and server CPU µs per request. */
+export function medianOfRounds(rounds: readonly LoadRound[]): {
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  serverCpuUsPerReq: number;
+} {
+  const med = (f: (c: LoadRound) => number) => (rounds.length > 0 ? median(rounds.map(f)) : NaN);
+  return {
+    reqPerSec: round(
+      med((c) => c.reqPerSec),
+      0,
+    ),
+    p50Ms: round(
+      med((c) => c.p50),
+      2,
+    ),
+    p99Ms: round(
+      med((c) => c.p99),
+      2,
+    ),
+    serverCpuUsPerReq: round(
+      med((c) => c.serverCpuUs),
+      1,
+    ),
+  };
+}

@@ -23,7 +23,17 @@ import { createToken } from '../src/api/auth.ts';
 import { localCaller } from '../src/api/command-caller.ts';
 import { buildHttpServer } from '../src/http/server.ts';
 import { createOverseer } from '../src/index.ts';
-import { benchArgs, load1, median, progress, report, round, size, spread, tempDir } from './lib.ts';
+import {
+  benchArgs,
+  load1,
+  medianOfRounds,
+  progress,
+  report,
+  round,
+  size,
+  spread,
+  tempDir,
+} from './lib.ts';
 import type { CannonResult, CannonSpec } from './workflow-cannon.ts';
 
 const { mode } = benchArgs();
@@ -174,24 +184,8 @@ try {
 
   const summary = (kind: Kind) => {
     const rs = results[kind];
-    const med = (f: (c: Measured) => number) => (rs.length > 0 ? median(rs.map(f)) : NaN);
     return {
-      reqPerSec: round(
-        med((c) => c.reqPerSec),
-        0,
-      ),
-      p50Ms: round(
-        med((c) => c.p50),
-        2,
-      ),
-      p99Ms: round(
-        med((c) => c.p99),
-        2,
-      ),
-      serverCpuUsPerReq: round(
-        med((c) => c.serverCpuUs),
-        1,
-      ),
+      ...medianOfRounds(rs),
       bad: rs.reduce((a, c) => a + c.non2xx + c.errors + c.timeouts + c.refused, 0),
       spread: { reqPerSec: spread(rs.map((c) => c.reqPerSec)), p99Ms: spread(rs.map((c) => c.p99)) },
     };
