@@ -3,7 +3,6 @@
  * `overseer nats-config` prints, and plain nats.js clients show what each user can and cannot do.
  */
 import {
-  connect,
   headers as natsHeaders,
   PermissionViolationError,
   type Msg,
@@ -12,7 +11,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsConfig } from '../../src/cli/nats-config.ts';
 import { startNatsServer, type NatsServer } from '../../src/testing.ts';
-import { call, decodeReply, startDataNode, tokenFor, type Node } from './support.ts';
+import { call, decodeReply, startDataNode, tokenFor, type Node, permissionClients } from './support.ts';
 
 const PASS = {
   acme: 'acme-password-0123456789',
@@ -37,31 +36,13 @@ let ns: NatsServer;
 let node: Node;
 let acme: NatsConnection;
 let beta: NatsConnection;
-const violations = new Map<NatsConnection, PermissionViolationError[]>();
+const clients = permissionClients(() => ns.url);
+const { client, refused, violations } = clients;
 let acmeToken: string;
 let betaToken: string;
 let admin: string;
 /** Connection errors of the data node's own connection (a refused publish or reply would show here). */
 const nodeErrors: string[] = [];
-
-/** A plain client as `user`, recording the permission violations the server reports. */
-async function client(user: string, pass: string, inboxPrefix?: string): Promise<NatsConnection> {
-  const nc = await connect({ servers: ns.url, user, pass, ...(inboxPrefix ? { inboxPrefix } : {}) });
-  const seen: PermissionViolationError[] = [];
-  violations.set(nc, seen);
-  void (async () => {
-    for await (const s of nc.status())
-      if (s.type === 'error' && s.error instanceof PermissionViolationError) seen.push(s.error);
-  })();
-  return nc;
-}
-
-/** Waits for the server to refuse `operation` on `subject` for this connection. */
-async function refused(nc: NatsConnection, operation: 'publish' | 'subscription', subject: string) {
-  await expect
-    .poll(() => violations.get(nc)!.some((v) => v.operation === operation && v.subject === subject))
-    .toBe(true);
-}
 
 const authorized = (token: string) => {
   const h = natsHeaders();
@@ -81,7 +62,7 @@ beforeAll(async () => {
   admin = await tokenFor('acme', ['admin']);
 });
 afterAll(async () => {
-  for (const nc of violations.keys()) await nc.close();
+  await clients.closeAll();
   await node?.close();
   await ns?.stop();
 });

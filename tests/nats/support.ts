@@ -2,7 +2,14 @@
  * Test kit of the NATS command API: a data node (`serve --nats`) on a temp dir against a nats-server of the
  * test's own, tokens signed with a fixed secret, and a plain nats.js client (no Overseer code) to call it.
  */
-import { connect, headers as natsHeaders, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import {
+  connect,
+  headers as natsHeaders,
+  PermissionViolationError,
+  type Msg,
+  type NatsConnection,
+} from '@nats-io/transport-node';
+import { expect } from 'vitest';
 import { createToken } from '../../src/api/auth.ts';
 import type { Scope } from '../../src/contracts/scopes.ts';
 import { serve, type RunningServer } from '../../src/cli/serve.ts';
@@ -88,3 +95,36 @@ export async function call(
 
 export const plainClient = (url: string, inboxPrefix?: string): Promise<NatsConnection> =>
   connect({ servers: url, ...(inboxPrefix ? { inboxPrefix } : {}) });
+
+/** Plain nats.js clients of one nats-server that record the permission violations the server reports to them. */
+export function permissionClients(url: () => string) {
+  const violations = new Map<NatsConnection, PermissionViolationError[]>();
+  return {
+    violations,
+    /** A client as `user` (with `inboxPrefix`, if given). */
+    client: async (user: string, pass: string, inboxPrefix?: string): Promise<NatsConnection> => {
+      const nc = await connect({ servers: url(), user, pass, ...(inboxPrefix ? { inboxPrefix } : {}) });
+      const seen: PermissionViolationError[] = [];
+      violations.set(nc, seen);
+      void (async () => {
+        for await (const s of nc.status())
+          if (s.type === 'error' && s.error instanceof PermissionViolationError) seen.push(s.error);
+      })();
+      return nc;
+    },
+    /** Waits for the server to refuse `operation` on `subject` for this connection. */
+    refused: async (
+      nc: NatsConnection,
+      operation: 'publish' | 'subscription',
+      subject: string,
+    ): Promise<void> => {
+      await expect
+        .poll(() => violations.get(nc)!.some((v) => v.operation === operation && v.subject === subject))
+        .toBe(true);
+    },
+    /** Closes every client. */
+    closeAll: async (): Promise<void> => {
+      for (const nc of violations.keys()) await nc.close();
+    },
+  };
+}

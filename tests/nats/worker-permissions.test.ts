@@ -4,12 +4,7 @@
  * permissions that sees every command published and publishes worker events. B can read neither A's replies nor
  * A's events, and can publish only its own commands.
  */
-import {
-  connect,
-  PermissionViolationError,
-  type NatsConnection,
-  type Subscription,
-} from '@nats-io/transport-node';
+import { PermissionViolationError, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentCommandNames } from '../../src/api/agent-commands.ts';
 import { authorize } from '../../src/api/auth.ts';
@@ -20,7 +15,7 @@ import { createUlidGenerator } from '../../src/core/ids.ts';
 import { replyAllowed } from '../../src/transport/nats-command-service.ts';
 import { subjects } from '../../src/transport/subjects.ts';
 import { startNatsServer, type NatsServer } from '../../src/testing.ts';
-import { call, startDataNode, tokenFor, type Node } from './support.ts';
+import { call, startDataNode, tokenFor, type Node, permissionClients } from './support.ts';
 
 const ids = createUlidGenerator(Date.now);
 const A = ids.next('wrk');
@@ -44,26 +39,8 @@ let b: NatsConnection;
 /** A connection with the data node's permissions: it sees every command subject and publishes events. */
 let observer: NatsConnection;
 const commandsSeen: string[] = [];
-const violations = new Map<NatsConnection, PermissionViolationError[]>();
-
-/** A plain nats.js client as `user`, recording the permission violations the server reports. */
-async function client(user: string, pass: string, inboxPrefix?: string): Promise<NatsConnection> {
-  const nc = await connect({ servers: ns.url, user, pass, ...(inboxPrefix ? { inboxPrefix } : {}) });
-  const seen: PermissionViolationError[] = [];
-  violations.set(nc, seen);
-  void (async () => {
-    for await (const s of nc.status())
-      if (s.type === 'error' && s.error instanceof PermissionViolationError) seen.push(s.error);
-  })();
-  return nc;
-}
-
-/** Waits for the server to refuse `operation` on `subject` for this connection. */
-async function refused(nc: NatsConnection, operation: 'publish' | 'subscription', subject: string) {
-  await expect
-    .poll(() => violations.get(nc)!.some((v) => v.operation === operation && v.subject === subject))
-    .toBe(true);
-}
+const clients = permissionClients(() => ns.url);
+const { client, refused, violations } = clients;
 
 /** A subscription that records what reaches it. */
 function recording(nc: NatsConnection, subject: string): { sub: Subscription; got: string[] } {
@@ -90,7 +67,7 @@ beforeAll(async () => {
   b = await client(B, PASS.b, subjects.workerInbox('acme', B));
 });
 afterAll(async () => {
-  for (const nc of violations.keys()) await nc.close();
+  await clients.closeAll();
   await node?.close();
   await ns?.stop();
 });
