@@ -9,23 +9,7 @@ import { startNatsServer, type NatsServer } from '../../src/testing.ts';
 import { rejection } from '../support/open.ts';
 import { startDataNode, tokenFor, type Node } from '../nats/support.ts';
 import { supervisor, type Supervisor } from './support.ts';
-
-const TINY = `name: tiny
-version: 1
-phases:
-  - id: PLAN
-    artifacts: [plan]
-  - id: BUILD
-  - id: DONE
-    final: true
-transitions:
-  - from: PLAN
-    to: BUILD
-    gates: [plan_has_acceptance_criteria]
-  - from: BUILD
-    to: DONE
-`;
-const PLAN = { summary: 'Add login.', acceptance_criteria: ['A user logs in with a password.'] };
+import { PLAN, TINY } from '../workflow/tiny-workflow.ts';
 
 let ns: NatsServer;
 let node: Node;

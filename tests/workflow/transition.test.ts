@@ -16,23 +16,7 @@ import {
   type TestServer,
 } from '../http/support.ts';
 import { openTestOverseer, rejection } from '../support/open.ts';
-
-const TINY = `name: tiny
-version: 1
-phases:
-  - id: PLAN
-    artifacts: [plan]
-  - id: BUILD
-  - id: DONE
-    final: true
-transitions:
-  - from: PLAN
-    to: BUILD
-    gates: [plan_has_acceptance_criteria]
-  - from: BUILD
-    to: DONE
-`;
-const PLAN = { summary: 'Add login.', acceptance_criteria: ['A user logs in with a password.'] };
+import { PLAN, TINY } from './tiny-workflow.ts';
 
 let s: TestServer;
 beforeAll(async () => {
