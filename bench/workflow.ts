@@ -23,17 +23,7 @@ import { createToken } from '../src/api/auth.ts';
 import { localCaller } from '../src/api/command-caller.ts';
 import { buildHttpServer } from '../src/http/server.ts';
 import { createOverseer } from '../src/index.ts';
-import {
-  benchArgs,
-  load1,
-  medianOfRounds,
-  progress,
-  report,
-  round,
-  size,
-  spread,
-  tempDir,
-} from './lib.ts';
+import { benchArgs, load1, medianOfRounds, progress, report, round, size, spread, tempDir } from './lib.ts';
 import type { CannonResult, CannonSpec } from './workflow-cannon.ts';
 
 const { mode } = benchArgs();
